@@ -1,0 +1,3 @@
+//! Fractional differential equations `D^α y = f(t, y; θ)`, Caputo derivative, `0 < α ≤ 1`.
+
+pub mod weights;

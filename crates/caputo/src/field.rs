@@ -1,0 +1,194 @@
+//! Vector fields `f(t, y; θ)` and the two operations every solver and adjoint is built from:
+//! evaluation without a graph, and the vector–Jacobian product at one point.
+//!
+//! A field is a Burn [`Module`] (its trainable parameters θ are the module's parameters) that
+//! implements [`VectorField::eval`] with Burn tensor operations. Any network works (an MLP, a
+//! conv net, a graph diffusion), and so does an analytic field whose θ is a handful of named
+//! physical parameters (see [`crate::problems::LotkaVolterra`]). Fields without parameters can be
+//! written as closures with [`FnField`].
+//!
+//! The state `y` is a tensor of any rank `D`: a vector `[d]`, a batch `[B, d]`, images
+//! `[B, C, H, W]`, node features `[N, F]`.
+
+use burn::module::{Devices, Module, ModuleMapper, ModuleVisitor};
+use burn::optim::{GradientsAccumulator, GradientsParams};
+use burn::tensor::{Device, Tensor};
+
+/// The right-hand side `f(t, y; θ)` of `D^α y = f(t, y; θ)` (or `y' = f` when α = 1).
+///
+/// `eval` must be written with Burn tensor operations only, so that the same code runs
+/// without a graph (parameters and state on a plain device) and with one (on an autodiff
+/// device). It must not keep internal state between calls.
+///
+/// # Example
+/// ```
+/// use burn::tensor::Tensor;
+/// use caputo::field::FnField;
+/// // y' = -y, no parameters.
+/// let decay = FnField::new(|_t: f64, y: Tensor<1>| -y);
+/// # let _ = decay;
+/// ```
+pub trait VectorField<const D: usize>: Module {
+    /// Evaluates `f(t, y; θ)`. Records a graph exactly when `self` or `y` is on an autodiff
+    /// device.
+    fn eval(&self, t: f64, y: Tensor<D>) -> Tensor<D>;
+}
+
+/// A parameter-free field given by a closure; for tests, manufactured problems and quick
+/// experiments.
+#[derive(Clone)]
+pub struct FnField<F> {
+    f: F,
+}
+
+impl<F> FnField<F> {
+    /// Wraps a closure `(t, y) -> f(t, y)`.
+    pub fn new(f: F) -> Self {
+        Self { f }
+    }
+}
+
+impl<F> std::fmt::Debug for FnField<F> {
+    fn fmt(&self, fmt: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        fmt.write_str("FnField")
+    }
+}
+
+// A closure has no parameters, so every module operation is the identity; written by hand
+// because `#[derive(Module)]` needs `Debug` on all fields and closures have none.
+impl<F: Clone + Send + Sync> Module for FnField<F> {
+    fn collect_devices(&self, devices: Devices) -> Devices {
+        devices
+    }
+    fn fork(self, _device: &Device) -> Self {
+        self
+    }
+    fn to_device(self, _device: &Device) -> Self {
+        self
+    }
+    fn train(self) -> Self {
+        self
+    }
+    fn valid(&self) -> Self {
+        self.clone()
+    }
+    fn materialize(self) -> Self {
+        self
+    }
+    fn visit<V: ModuleVisitor>(&self, _visitor: &mut V) {}
+    fn map<M: ModuleMapper>(self, _mapper: &mut M) -> Self {
+        self
+    }
+}
+
+impl<F: Clone + Send + Sync> burn::module::ModuleDisplayDefault for FnField<F> {
+    fn content(&self, content: burn::module::Content) -> Option<burn::module::Content> {
+        content.add_formatted(&"FnField").optional()
+    }
+}
+impl<F: Clone + Send + Sync> burn::module::ModuleDisplay for FnField<F> {}
+
+impl<const D: usize, F> VectorField<D> for FnField<F>
+where
+    F: Fn(f64, Tensor<D>) -> Tensor<D> + Clone + Send + Sync,
+{
+    fn eval(&self, t: f64, y: Tensor<D>) -> Tensor<D> {
+        (self.f)(t, y)
+    }
+}
+
+/// Sum of parameter gradients over many vector–Jacobian products, in the form Burn's
+/// optimizers take ([`GradientsParams`]).
+pub struct ParamGrads<M: Module> {
+    acc: GradientsAccumulator<M>,
+    empty: bool,
+}
+
+impl<M: Module> Default for ParamGrads<M> {
+    fn default() -> Self {
+        Self { acc: GradientsAccumulator::new(), empty: true }
+    }
+}
+
+impl<M: Module> ParamGrads<M> {
+    /// An empty sum.
+    pub fn new() -> Self {
+        Self::default()
+    }
+    /// Adds one set of gradients.
+    pub fn add(&mut self, module: &M, grads: GradientsParams) {
+        self.acc.accumulate(module, grads);
+        self.empty = false;
+    }
+    /// Takes the sum out (an empty [`GradientsParams`] when nothing was added).
+    pub fn finish(mut self) -> GradientsParams {
+        if self.empty { GradientsParams::new() } else { self.acc.grads() }
+    }
+}
+
+/// Evaluates a field on behalf of a solver: graph-free evaluations through a cached
+/// [`Module::valid`] copy, and vector–Jacobian products through Burn's autodiff, with counts.
+pub struct Evaluator<'a, const D: usize, F: VectorField<D>> {
+    field: &'a F,
+    plain: F,
+    /// Number of graph-free evaluations of `f` so far.
+    pub n_evals: usize,
+    /// Number of vector–Jacobian products so far.
+    pub n_vjps: usize,
+}
+
+impl<'a, const D: usize, F: VectorField<D>> Evaluator<'a, D, F> {
+    /// Prepares a field for solving (caches the graph-free copy of its parameters).
+    pub fn new(field: &'a F) -> Self {
+        Self { field, plain: field.valid(), n_evals: 0, n_vjps: 0 }
+    }
+
+    /// The field as given (possibly on an autodiff device).
+    pub fn field(&self) -> &'a F {
+        self.field
+    }
+
+    /// `f(t, y)` without recording a graph; `y` must be on a plain device.
+    pub fn eval(&mut self, t: f64, y: Tensor<D>) -> Tensor<D> {
+        debug_assert!(!y.is_autodiff(), "Evaluator::eval expects a plain tensor; this is a bug");
+        self.n_evals += 1;
+        self.plain.eval(t, y)
+    }
+
+    /// Vector–Jacobian product at `(t, y)` with cotangent `a`: returns `aᵀ ∂f/∂y` (plain
+    /// device) and adds `aᵀ ∂f/∂θ` to `grads`.
+    pub fn vjp(&mut self, t: f64, y: Tensor<D>, a: Tensor<D>, grads: &mut ParamGrads<F>) -> Tensor<D> {
+        self.n_vjps += 1;
+        let y = y.inner().autodiff().require_grad();
+        let out = self.field.eval(t, y.clone());
+        let mut g = (out * a.inner().autodiff()).sum().backward();
+        let a_dfdy = match y.grad_remove(&mut g) {
+            Some(v) => v,
+            // f does not depend on y at all.
+            None => y.inner().zeros_like(),
+        };
+        grads.add(self.field, GradientsParams::from_grads(g, self.field));
+        a_dfdy
+    }
+
+    /// Like [`Self::vjp`], also returning `f(t, y)` (plain), which the VJP computes anyway.
+    pub fn eval_and_vjp(
+        &mut self,
+        t: f64,
+        y: Tensor<D>,
+        a: Tensor<D>,
+        grads: &mut ParamGrads<F>,
+    ) -> (Tensor<D>, Tensor<D>) {
+        self.n_vjps += 1;
+        let y = y.inner().autodiff().require_grad();
+        let out = self.field.eval(t, y.clone());
+        let f_val = out.clone().inner();
+        let mut g = (out * a.inner().autodiff()).sum().backward();
+        let a_dfdy = match y.grad_remove(&mut g) {
+            Some(v) => v,
+            None => y.inner().zeros_like(),
+        };
+        grads.add(self.field, GradientsParams::from_grads(g, self.field));
+        (f_val, a_dfdy)
+    }
+}

@@ -1,0 +1,155 @@
+//! The pullback of an ODE solve, for every gradient method.
+
+use burn::tensor::Tensor;
+
+use super::{check_cotangents, Grads, Method};
+use crate::error::{Error, Result};
+use crate::field::VectorField;
+use crate::ode::control::{fixed_grid, validate_times, StepControl};
+use crate::ode::solve::{march_on_grid, trajectory, Solution, Trajectory};
+use crate::ode::tableau::ButcherTableau;
+use crate::stats::Stats;
+use crate::tensor::all_finite;
+
+/// What the forward pass of each method keeps for the backward pass.
+pub(crate) enum Tape<const D: usize> {
+    /// `Direct`: the autodiff leaf `y0` and the outputs, which hold the whole graph.
+    Graph { y0: Tensor<D>, outputs: Vec<Tensor<D>> },
+    /// `SymplecticAdjoint`: every step state (plain).
+    States(Trajectory<D>),
+    /// `Checkpointed`: states every `every` grid indices.
+    Checkpoints { tr: Trajectory<D>, every: usize },
+    /// `ContinuousAdjoint`: outputs only (and the grid, for tableaus without error estimate).
+    Outputs(Trajectory<D>),
+}
+
+/// The pullback of an ODE solve: call [`OdePullback::backward`] with `∂L/∂y(t_k)`.
+pub struct OdePullback<'a, const D: usize, F: VectorField<D>> {
+    pub(crate) field: &'a F,
+    pub(crate) tab: ButcherTableau,
+    pub(crate) method: Method,
+    pub(crate) t: Vec<f64>,
+    pub(crate) dims: [usize; D],
+    pub(crate) tape: Tape<D>,
+    pub(crate) stats: Stats,
+}
+
+/// The grid a solve uses: fixed grids directly, adaptive ones by a graph-free forward solve.
+fn grid_for<const D: usize, F: VectorField<D>>(
+    field: &F,
+    y0: &Tensor<D>,
+    t: &[f64],
+    tab: &ButcherTableau,
+    control: &StepControl,
+    stats: &mut Stats,
+) -> Result<(Vec<f64>, Vec<usize>)> {
+    match control {
+        StepControl::Fixed { n_steps } => Ok(fixed_grid(t, *n_steps)),
+        StepControl::Adaptive(_) => {
+            let tr = trajectory(field, y0.clone(), t, tab, control, false)?;
+            stats.merge(&tr.stats);
+            Ok((tr.grid, tr.out_idx))
+        }
+    }
+}
+
+/// Solves `y' = f(t, y; θ)` and returns the outputs with a pullback for `method`.
+///
+/// Output times are step endpoints (as in [`crate::ode::solve`]); on adaptive grids the
+/// accepted steps are treated as constants, as torchdiffeq and diffrax do, so every exact
+/// method differentiates the same discrete map.
+///
+/// # Errors
+/// As [`crate::ode::solve`], plus [`Error::Unsupported`] for methods that only apply to
+/// fractional solves (`DiscreteAdjoint` is accepted and means the symplectic adjoint here).
+pub fn ode_forward<'a, const D: usize, F: VectorField<D>>(
+    field: &'a F,
+    y0: Tensor<D>,
+    t: &[f64],
+    tab: &ButcherTableau,
+    control: &StepControl,
+    method: &Method,
+) -> Result<(Solution<D>, OdePullback<'a, D, F>)> {
+    validate_times(t)?;
+    control.validate()?;
+    method.validate()?;
+    if !all_finite(&y0) {
+        return Err(Error::NonFinite { t: t[0], step: 0 });
+    }
+    let dims = y0.dims();
+    let mut stats = Stats::default();
+    let (outputs, stop, tape) = match method {
+        Method::Direct => {
+            let (grid, out_idx) = grid_for(field, &y0, t, tab, control, &mut stats)?;
+            let leaf = y0.inner().autodiff().require_grad();
+            let mut graph_evals = 0;
+            let mut f = |t: f64, y: Tensor<D>| {
+                graph_evals += 1;
+                field.eval(t, y)
+            };
+            let tr = march_on_grid(tab, &mut f, leaf.clone(), &grid, &out_idx, 0)?;
+            stats.merge(&tr.stats);
+            stats.graph_evals += graph_evals;
+            let plain = tr.outputs.iter().map(|y| y.clone().inner()).collect();
+            (plain, tr.stop, Tape::Graph { y0: leaf, outputs: tr.outputs })
+        }
+        Method::SymplecticAdjoint | Method::DiscreteAdjoint => {
+            let tr = trajectory(field, y0, t, tab, control, true)?;
+            stats.merge(&tr.stats);
+            (tr.outputs.clone(), tr.stop, Tape::States(tr))
+        }
+        Method::Checkpointed { segments } => {
+            let (grid, out_idx) = grid_for(field, &y0, t, tab, control, &mut stats)?;
+            let n_steps = grid.len() - 1;
+            let every = n_steps.div_ceil(*segments).max(1);
+            let mut ev = crate::field::Evaluator::new(field);
+            let mut f = |t: f64, y: Tensor<D>| ev.eval(t, y);
+            let tr = march_on_grid(tab, &mut f, y0.inner(), &grid, &out_idx, every)?;
+            stats.merge(&tr.stats);
+            stats.field_evals += ev.n_evals;
+            (tr.outputs.clone(), tr.stop, Tape::Checkpoints { tr, every })
+        }
+        Method::ContinuousAdjoint { .. } => {
+            let tr = trajectory(field, y0, t, tab, control, false)?;
+            stats.merge(&tr.stats);
+            (tr.outputs.clone(), tr.stop, Tape::Outputs(tr))
+        }
+        Method::PaperAdjoint => {
+            return Err(Error::Unsupported {
+                method: method.name().into(),
+                what: "ODE solves (it is the fractional adjoint of torchfde; use symplectic-adjoint)".into(),
+            });
+        }
+    };
+    let sol = Solution { t: t[..outputs.len()].to_vec(), y: outputs, stats, stop };
+    let pb = OdePullback { field, tab: tab.clone(), method: method.clone(), t: t.to_vec(), dims, tape, stats };
+    Ok((sol, pb))
+}
+
+impl<const D: usize, F: VectorField<D>> OdePullback<'_, D, F> {
+    /// Pulls `∂L/∂y(t_k)` (one tensor per output time, zeros where the loss does not look)
+    /// back to `∂L/∂y0` and `∂L/∂θ`. Consumes the pullback (a graph can be walked once).
+    pub fn backward(self, cotangents: &[Tensor<D>]) -> Result<Grads<D>> {
+        let n_out = match &self.tape {
+            Tape::Graph { outputs, .. } => outputs.len(),
+            Tape::States(tr) | Tape::Checkpoints { tr, .. } | Tape::Outputs(tr) => tr.outputs.len(),
+        };
+        check_cotangents(cotangents, n_out, self.dims)?;
+        let g: Vec<Tensor<D>> = cotangents.iter().map(|c| c.clone().inner()).collect();
+        let mut stats = self.stats;
+        let (y0, params) = match self.tape {
+            Tape::Graph { y0, outputs } => super::direct::backward(self.field, y0, &outputs, &g),
+            Tape::States(tr) => super::symplectic::backward(self.field, &self.tab, &tr, &g, &mut stats),
+            Tape::Checkpoints { tr, every } => {
+                super::checkpoint::ode_backward(self.field, &self.tab, &tr, every, &g, &mut stats)?
+            }
+            Tape::Outputs(tr) => {
+                let Method::ContinuousAdjoint { rtol, atol } = self.method else {
+                    unreachable!("Outputs tape only for the continuous adjoint; this is a bug")
+                };
+                super::continuous::ode_backward(self.field, &self.tab, &tr, &self.t, &g, rtol, atol, &mut stats)?
+            }
+        };
+        Ok(Grads { y0, params, alpha: None, stats })
+    }
+}

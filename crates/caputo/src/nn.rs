@@ -1,0 +1,50 @@
+//! Neural fields: a multilayer perceptron with `tanh` as a [`VectorField`].
+
+use burn::module::Module;
+use burn::nn::{Linear, LinearConfig};
+use burn::tensor::{Device, Tensor};
+
+use crate::field::VectorField;
+
+/// An autonomous MLP field `f(y) = W_L tanh(… tanh(W_1 y + b_1) …) + b_L` on states `[d]` or
+/// `[B, d]` (the `lv-mlp` and `wide` benchmark workloads use it).
+#[derive(Module, Debug)]
+pub struct MlpField {
+    /// The affine layers.
+    pub layers: Vec<Linear>,
+}
+
+impl MlpField {
+    /// An MLP with the given widths, e.g. `[2, 64, 64, 2]`, initialised by Burn's default
+    /// (Kaiming-uniform) initialiser on `device` (seed it with `Device::seed`).
+    pub fn new(widths: &[usize], device: &Device) -> Self {
+        let layers = widths.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
+        Self { layers }
+    }
+
+    fn forward2(&self, mut x: Tensor<2>) -> Tensor<2> {
+        let n = self.layers.len();
+        for (i, l) in self.layers.iter().enumerate() {
+            x = l.forward(x);
+            if i + 1 < n {
+                x = x.tanh();
+            }
+        }
+        x
+    }
+}
+
+impl VectorField<2> for MlpField {
+    fn eval(&self, _t: f64, y: Tensor<2>) -> Tensor<2> {
+        self.forward2(y)
+    }
+}
+
+impl VectorField<1> for MlpField {
+    fn eval(&self, _t: f64, y: Tensor<1>) -> Tensor<1> {
+        let d = y.dims()[0];
+        let out = self.forward2(y.reshape([1, d]));
+        let d_out = out.dims()[1];
+        out.reshape([d_out])
+    }
+}

@@ -1,0 +1,40 @@
+//! Small helpers around Burn tensors that the numerics share.
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+/// Copies a tensor's values to the host as `f64` (any float dtype).
+pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f64> {
+    t.into_data().try_into_vec_as::<f64>().expect("float tensor readable as f64; this is a bug")
+}
+
+/// Reads a one-element tensor.
+pub fn scalar<const D: usize>(t: Tensor<D>) -> f64 {
+    to_vec(t)[0]
+}
+
+/// Builds a tensor of the given shape from `f64` values, in the dtype and on the device of
+/// `like` (so f64 data never silently becomes f32 on an f64 device, and vice versa).
+pub fn from_vec_like<const D: usize, const E: usize>(v: Vec<f64>, shape: [usize; D], like: &Tensor<E>) -> Tensor<D> {
+    Tensor::from_data(TensorData::new(v, shape), (&like.device(), like.dtype()))
+}
+
+/// Builds a tensor from `f64` values on `device` in the device's default float dtype.
+pub fn from_vec<const D: usize>(v: Vec<f64>, shape: [usize; D], device: &Device) -> Tensor<D> {
+    Tensor::from_data(TensorData::new(v, shape), device)
+}
+
+/// Bytes held by a tensor's elements.
+pub fn bytes<const D: usize>(t: &Tensor<D>) -> usize {
+    t.shape().num_elements() * t.dtype().size()
+}
+
+/// `true` when every element is finite.
+pub fn all_finite<const D: usize>(t: &Tensor<D>) -> bool {
+    let s = scalar(t.clone().inner().abs().sum());
+    s.is_finite()
+}
+
+/// `⟨a, b⟩` summed over all elements.
+pub fn dot<const D: usize>(a: Tensor<D>, b: Tensor<D>) -> f64 {
+    scalar((a * b).sum())
+}

@@ -1,0 +1,64 @@
+//! Helpers shared by the tests, the benchmarks and the CLI: an f64 device, order fitting,
+//! finite differences.
+
+use std::sync::OnceLock;
+
+use burn::tensor::{Device, FloatDType};
+
+/// The autodiff flex device configured for `f64` (configured once per process: Burn refuses
+/// to change the dtype after the first tensor exists). Plain tensors live on
+/// `f64_device().inner()`.
+pub fn f64_device() -> Device {
+    static DEV: OnceLock<Device> = OnceLock::new();
+    DEV.get_or_init(|| {
+        let mut dev = Device::flex().autodiff();
+        // Ignored error: another part of the process configured it first (then the dtype
+        // test in `tests/device.rs` tells whether it is f64).
+        let _ = dev.configure(FloatDType::F64);
+        dev
+    })
+    .clone()
+}
+
+/// Least-squares slope of `ln e` against `ln h`, using only the pairs with `lo ≤ e ≤ hi`
+/// (to stay out of round-off and pre-asymptotic ranges). `None` with fewer than 3 pairs.
+pub fn fitted_order(h: &[f64], e: &[f64], lo: f64, hi: f64) -> Option<f64> {
+    let pts: Vec<(f64, f64)> =
+        h.iter().zip(e).filter(|(_, e)| **e >= lo && **e <= hi).map(|(h, e)| (h.ln(), e.ln())).collect();
+    if pts.len() < 3 {
+        return None;
+    }
+    let n = pts.len() as f64;
+    let mx = pts.iter().map(|p| p.0).sum::<f64>() / n;
+    let my = pts.iter().map(|p| p.1).sum::<f64>() / n;
+    let sxy: f64 = pts.iter().map(|p| (p.0 - mx) * (p.1 - my)).sum();
+    let sxx: f64 = pts.iter().map(|p| (p.0 - mx) * (p.0 - mx)).sum();
+    Some(sxy / sxx)
+}
+
+/// Formats an error table `h | error | local order` for failure messages.
+pub fn error_table(h: &[f64], e: &[f64]) -> String {
+    let mut s = String::from("      h          error      local order\n");
+    for i in 0..h.len() {
+        let p = if i > 0 { format!("{:.3}", (e[i] / e[i - 1]).ln() / (h[i] / h[i - 1]).ln()) } else { "-".into() };
+        s += &format!("{:>10.3e} {:>12.4e}   {p}\n", h[i], e[i]);
+    }
+    s
+}
+
+/// Central difference `(g(x + δ) − g(x − δ)) / 2δ`.
+pub fn central_difference(g: impl Fn(f64) -> f64, x: f64, delta: f64) -> f64 {
+    (g(x + delta) - g(x - delta)) / (2.0 * delta)
+}
+
+/// Relative difference `|a − b| / max(|a|, |b|, floor)`.
+pub fn rel_diff(a: f64, b: f64, floor: f64) -> f64 {
+    (a - b).abs() / a.abs().max(b.abs()).max(floor)
+}
+
+/// Max relative difference of two vectors (scaled by the larger norm).
+pub fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
+    assert_eq!(a.len(), b.len(), "length mismatch");
+    let scale = a.iter().chain(b).fold(0.0f64, |m, x| m.max(x.abs())).max(1e-300);
+    a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs())) / scale
+}
