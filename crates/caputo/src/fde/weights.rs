@@ -22,7 +22,7 @@ fn pow_m<R: Real>(m: usize, p: R) -> R {
 }
 
 /// First difference `(m+1)^p − m^p`, taking `0^p = 0` (so 1 at m = 0, for every p).
-fn diff1<R: Real>(p: R, m: usize) -> R {
+pub(crate) fn diff1<R: Real>(p: R, m: usize) -> R {
     if m == 0 {
         return R::one();
     }
@@ -34,7 +34,7 @@ fn diff1<R: Real>(p: R, m: usize) -> R {
 ///
 /// `q` must be `p − 1`, passed separately because callers have it exactly (±α) whereas
 /// recomputing it from a rounded `p = 1 ∓ α` would cost the relative accuracy of small α.
-fn diff2<R: Real>(p: R, q: R, m: usize) -> R {
+pub(crate) fn diff2<R: Real>(p: R, q: R, m: usize) -> R {
     debug_assert!(m >= 1);
     if m == 1 {
         // 2^p − 2 = 2(2^{p−1} − 1): the expm1 form stays accurate as p → 1.
@@ -64,7 +64,7 @@ fn diff2<R: Real>(p: R, q: R, m: usize) -> R {
 /// `(n−1)^p − n^p (1 − p/n)` for `n ≥ 1`, taking `0^p = 0`: the j = 0 end correction of the
 /// product-trapezoid rules (ABM corrector with p = α+1, finite-part rule with p = 1−α).
 /// `q = p − 1` exactly, as for [`diff2`].
-fn end_correction<R: Real>(p: R, q: R, n: usize) -> R {
+pub(crate) fn end_correction<R: Real>(p: R, q: R, n: usize) -> R {
     debug_assert!(n >= 1);
     if n == 1 {
         return q;

@@ -17,7 +17,7 @@
 
 pub mod checkpoint;
 pub mod continuous;
-pub mod direct;
+pub(crate) mod direct;
 pub mod ode;
 pub mod symplectic;
 

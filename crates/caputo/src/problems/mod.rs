@@ -74,3 +74,56 @@ impl<const D: usize> VectorField<D> for LotkaVolterra {
         Tensor::cat(vec![dx, dz], D - 1)
     }
 }
+
+/// Fractional relaxation `D^α y = −λ y` with trainable `λ`; exact solution
+/// `y(t) = y0 E_α(−λ t^α)` ([`crate::special::mittag_leffler::mittag_leffler`]).
+#[derive(Module, Debug)]
+pub struct Relaxation {
+    /// `λ`, shape `[1]`.
+    pub lambda: Param<Tensor<1>>,
+}
+
+impl Relaxation {
+    /// Relaxation with rate `lambda`.
+    pub fn new(lambda: f64, device: &Device) -> Self {
+        Self { lambda: Param::from_tensor(from_vec(vec![lambda], [1], device)) }
+    }
+    /// The exact solution `y0 E_α(−λ t^α)`.
+    pub fn exact(alpha: f64, lambda: f64, y0: f64, t: f64) -> f64 {
+        y0 * crate::special::mittag_leffler::mittag_leffler(alpha, 1.0, -lambda * t.powf(alpha))
+    }
+}
+
+impl<const D: usize> VectorField<D> for Relaxation {
+    fn eval(&self, _t: f64, y: Tensor<D>) -> Tensor<D> {
+        y * self.lambda.val().neg().unsqueeze::<D>()
+    }
+}
+
+/// Manufactured problem with the smooth solution `y = t²` (`y0 = 0`) for the operator
+/// `Σ_k c_k D^{α_k}`: `f(t, y) = −y + t² + Σ_k c_k·2 t^{2−α_k}/Γ(3−α_k)`.
+pub fn smooth_square<const D: usize>(terms: Vec<(f64, f64)>) -> crate::field::FnField<impl Fn(f64, Tensor<D>) -> Tensor<D> + Clone + Send + Sync> {
+    crate::field::FnField::new(move |t: f64, y: Tensor<D>| {
+        let src: f64 = t * t + terms.iter().map(|(c, a)| c * 2.0 * t.powf(2.0 - a) / crate::special::gamma(3.0 - a)).sum::<f64>();
+        y.neg().add_scalar(src)
+    })
+}
+
+/// The Diethelm–Ford–Freed nonlinear benchmark (Nonlinear Dyn. 29 (2002) 3–22) on `[0, 1]`,
+/// `y0 = 0`: exact `y = t⁸ − 3 t^{4+α/2} + (9/4) t^α` (`y(1) = 1/4`).
+pub fn dff<const D: usize>(alpha: f64) -> crate::field::FnField<impl Fn(f64, Tensor<D>) -> Tensor<D> + Clone + Send + Sync> {
+    use crate::special::gamma;
+    crate::field::FnField::new(move |t: f64, y: Tensor<D>| {
+        let a = alpha;
+        let src = 40320.0 / gamma(9.0 - a) * t.powf(8.0 - a) - 3.0 * gamma(5.0 + a / 2.0) / gamma(5.0 - a / 2.0) * t.powf(4.0 - a / 2.0)
+            + 2.25 * gamma(a + 1.0)
+            + (1.5 * t.powf(a / 2.0) - t.powi(4)).powi(3);
+        // |y|^{3/2} survives tiny negative iterates.
+        y.abs().powf_scalar(1.5).neg().add_scalar(src)
+    })
+}
+
+/// Exact solution of [`dff`].
+pub fn dff_exact(alpha: f64, t: f64) -> f64 {
+    t.powi(8) - 3.0 * t.powf(4.0 + alpha / 2.0) + 2.25 * t.powf(alpha)
+}

@@ -1,0 +1,45 @@
+//! Convolution kernels of the uniform-grid schemes: `W(n, j) = toe[n − j]`, except the
+//! `j = 0` column, which some product-integration rules correct (`col0[n]`).
+
+use crate::special::{Dual, Real};
+
+/// A lower-triangular, Toeplitz-plus-first-column weight matrix, generic over the scalar so
+/// that `Dual` gives `∂W/∂α` alongside `W`.
+#[derive(Debug, Clone)]
+pub struct Kernel<R> {
+    /// `toe[m]` is the weight at lag `m = n − j` (`toe[0]`: the diagonal).
+    pub toe: Vec<R>,
+    /// Weight of `j = 0` in row `n`, where it differs from `toe[n]`.
+    pub col0: Option<Vec<R>>,
+}
+
+impl<R: Real> Kernel<R> {
+    /// `W(n, j)`.
+    pub fn at(&self, n: usize, j: usize) -> R {
+        match (&self.col0, j) {
+            (Some(c), 0) => c[n],
+            _ => self.toe[n - j],
+        }
+    }
+}
+
+impl Kernel<f64> {
+    /// Row `n`, columns `lo..n` (the history part of the row).
+    pub fn row(&self, n: usize, lo: usize) -> Vec<f64> {
+        (lo..n).map(|j| self.at(n, j)).collect()
+    }
+    /// Column `j`, rows `j+1..=hi`, in the order `hi, hi−1, …, j+1` (the order in which the
+    /// reverse sweep pushes its rows).
+    pub fn col_rev(&self, j: usize, hi: usize) -> Vec<f64> {
+        (j + 1..=hi).rev().map(|n| self.at(n, j)).collect()
+    }
+}
+
+impl Kernel<Dual> {
+    /// Splits into the value kernel and the `∂/∂α` kernel.
+    pub fn split(&self) -> (Kernel<f64>, Kernel<f64>) {
+        let v = Kernel { toe: self.toe.iter().map(|d| d.v).collect(), col0: self.col0.as_ref().map(|c| c.iter().map(|d| d.v).collect()) };
+        let d = Kernel { toe: self.toe.iter().map(|d| d.d).collect(), col0: self.col0.as_ref().map(|c| c.iter().map(|d| d.d).collect()) };
+        (v, d)
+    }
+}

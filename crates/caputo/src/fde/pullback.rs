@@ -1,0 +1,198 @@
+//! The FDE solve and its pullback for every gradient method.
+
+use burn::tensor::Tensor;
+
+use super::derivative::{self, Coefs};
+use super::grid::UniformGrid;
+use super::history::History;
+use super::kernel::Kernel;
+use super::scheme::{Discretisation, Scheme};
+use super::volterra::{self, FdeTrajectory};
+use crate::error::{Error, Result};
+use crate::field::{Evaluator, ParamGrads, VectorField};
+use crate::grad::{check_cotangents, direct, Grads, Method};
+use crate::ode::solve::Solution;
+use crate::special::Dual;
+use crate::stats::{Stats, StopReason};
+use crate::tensor::all_finite;
+
+/// Runs the forward march of `scheme` with any evaluator.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn march<const D: usize>(
+    f: &mut dyn FnMut(f64, Tensor<D>) -> Tensor<D>,
+    y0: Tensor<D>,
+    grid: &UniformGrid,
+    disc: &Discretisation<f64>,
+    history: History,
+    store: bool,
+) -> Result<FdeTrajectory<D>> {
+    match disc {
+        Discretisation::Volterra { b, a, iters } => volterra::forward(f, y0, grid, b, a.as_ref(), *iters, history, store),
+        Discretisation::Derivative { d, sigma, caputo, new_point } => {
+            let c = Coefs { sigma: *sigma, d0: d.toe[0], shift: if *caputo { 1.0 } else { 0.0 }, iters: new_point.unwrap_or(0) };
+            derivative::forward(f, y0, grid, d, c, history, store)
+        }
+    }
+}
+
+fn validate<const D: usize>(y0: &Tensor<D>, alpha: f64, grid: &UniformGrid, scheme: &Scheme, history: History) -> Result<()> {
+    scheme.validate(alpha)?;
+    if let History::Short(0) = history {
+        return Err(Error::InvalidParameter { name: "memory".into(), value: "0".into(), reason: "short memory needs L >= 1".into() });
+    }
+    if let History::Fast { tol } = history {
+        if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
+            return Err(Error::InvalidTolerance { name: "tol", value: tol });
+        }
+        return Err(Error::Unsupported { method: "fast history".into(), what: "this release (use dense or short memory)".into() });
+    }
+    if !all_finite(y0) {
+        return Err(Error::NonFinite { t: grid.t0, step: 0 });
+    }
+    Ok(())
+}
+
+/// Solves `D^α y = f(t, y; θ)` on the uniform grid through the output times `t` with
+/// `n_steps` steps; returns `y` at every output time. Records no graph.
+///
+/// # Errors
+/// [`Error::InvalidOrder`] for α outside `(0, 1]`, [`Error::InvalidGrid`] for output times off
+/// the uniform grid or not increasing, [`Error::InvalidStep`] for zero steps,
+/// [`Error::NonFinite`] when the state blows up, and the scheme's own checks.
+///
+/// # Example
+/// ```
+/// use burn::tensor::{Device, Tensor};
+/// use caputo::fde::{solve, History, Scheme};
+/// use caputo::field::FnField;
+/// // Relaxation D^0.5 y = −y, y(0) = 1: y(1) = E_{1/2}(−1) = 0.42758…
+/// let dev = Device::flex();
+/// let field = FnField::new(|_t: f64, y: Tensor<1>| -y);
+/// let y0 = Tensor::<1>::from_floats([1.0], &dev);
+/// let sol = solve(&field, y0, 0.5, &[0.0, 1.0], 256, &Scheme::Abm { corrector_iters: 1 }, History::Dense).unwrap();
+/// assert!((caputo::tensor::scalar(sol.y[1].clone()) - 0.4275835761558070).abs() < 1e-3);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn solve<const D: usize, F: VectorField<D>>(
+    field: &F,
+    y0: Tensor<D>,
+    alpha: f64,
+    t: &[f64],
+    n_steps: usize,
+    scheme: &Scheme,
+    history: History,
+) -> Result<Solution<D>> {
+    let grid = UniformGrid::new(t, n_steps)?;
+    validate(&y0, alpha, &grid, scheme, history)?;
+    let disc = scheme.discretise(alpha, grid.h, n_steps);
+    let mut ev = Evaluator::new(field);
+    let mut f = |t: f64, y: Tensor<D>| ev.eval(t, y);
+    let tr = march(&mut f, y0.inner(), &grid, &disc, history, false)?;
+    let mut stats = tr.stats;
+    stats.field_evals = ev.n_evals;
+    Ok(Solution { t: t.to_vec(), y: tr.outputs, stats, stop: StopReason::Completed })
+}
+
+enum Tape<const D: usize> {
+    Graph { y0: Tensor<D>, outputs: Vec<Tensor<D>> },
+    States(FdeTrajectory<D>),
+}
+
+/// The pullback of an FDE solve.
+pub struct FdePullback<'a, const D: usize, F: VectorField<D>> {
+    field: &'a F,
+    alpha: f64,
+    grid: UniformGrid,
+    scheme: Scheme,
+    history: History,
+    method: Method,
+    dims: [usize; D],
+    tape: Tape<D>,
+    stats: Stats,
+}
+
+/// Solves like [`solve`] and returns a pullback for `method`.
+///
+/// Methods: `Direct` (autodiff through the solve; no `∂L/∂α`), `DiscreteAdjoint` (exact
+/// transpose of the scheme; also `∂L/∂α`).
+#[allow(clippy::too_many_arguments)]
+pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
+    field: &'a F,
+    y0: Tensor<D>,
+    alpha: f64,
+    t: &[f64],
+    n_steps: usize,
+    scheme: &Scheme,
+    history: History,
+    method: &Method,
+) -> Result<(Solution<D>, FdePullback<'a, D, F>)> {
+    let grid = UniformGrid::new(t, n_steps)?;
+    validate(&y0, alpha, &grid, scheme, history)?;
+    method.validate()?;
+    let disc = scheme.discretise(alpha, grid.h, n_steps);
+    let dims = y0.dims();
+    let mut stats = Stats::default();
+    let (outputs, tape) = match method {
+        Method::Direct => {
+            let leaf = y0.inner().autodiff().require_grad();
+            let mut graph_evals = 0;
+            let mut f = |t: f64, y: Tensor<D>| {
+                graph_evals += 1;
+                field.eval(t, y)
+            };
+            let tr = march(&mut f, leaf.clone(), &grid, &disc, history, false)?;
+            stats.merge(&tr.stats);
+            stats.graph_evals = graph_evals;
+            let plain = tr.outputs.iter().map(|y| y.clone().inner()).collect();
+            (plain, Tape::Graph { y0: leaf, outputs: tr.outputs })
+        }
+        Method::DiscreteAdjoint => {
+            let mut ev = Evaluator::new(field);
+            let mut f = |t: f64, y: Tensor<D>| ev.eval(t, y);
+            let tr = march(&mut f, y0.inner(), &grid, &disc, history, true)?;
+            stats.merge(&tr.stats);
+            stats.field_evals = ev.n_evals;
+            (tr.outputs.clone(), Tape::States(tr))
+        }
+        m => {
+            return Err(Error::Unsupported { method: m.name().into(), what: "fractional solves in this release".into() });
+        }
+    };
+    let sol = Solution { t: t.to_vec(), y: outputs, stats, stop: StopReason::Completed };
+    let pb = FdePullback { field, alpha, grid, scheme: scheme.clone(), history, method: method.clone(), dims, tape, stats };
+    Ok((sol, pb))
+}
+
+impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
+    /// Pulls `∂L/∂y(t_k)` back to `∂L/∂y0`, `∂L/∂θ` and (discrete adjoint) `∂L/∂α`.
+    pub fn backward(self, cotangents: &[Tensor<D>]) -> Result<Grads<D>> {
+        check_cotangents(cotangents, self.grid.out_idx.len(), self.dims)?;
+        let g: Vec<Tensor<D>> = cotangents.iter().map(|c| c.clone().inner()).collect();
+        let mut stats = self.stats;
+        match self.tape {
+            Tape::Graph { y0, outputs } => {
+                let (y0, params) = direct::backward(self.field, y0, &outputs, &g);
+                Ok(Grads { y0, params, alpha: None, stats })
+            }
+            Tape::States(tr) => {
+                let _ = &self.method;
+                let disc = self.scheme.discretise(Dual::var(self.alpha), Dual::cst(self.grid.h), self.grid.n_steps);
+                let mut ev = Evaluator::new(self.field);
+                let mut grads = ParamGrads::new();
+                let (y0, alpha) = match disc {
+                    Discretisation::Volterra { b, a, .. } => {
+                        let (bv, bd) = b.split();
+                        let a = a.map(|a| a.split());
+                        volterra::adjoint(&mut ev, &tr, &self.grid, (&bv, &bd), a.as_ref().map(|(v, d)| (v, d)), self.history, &g, &mut grads, &mut stats)
+                    }
+                    Discretisation::Derivative { d, sigma, caputo, new_point } => {
+                        let (dv, dd): (Kernel<f64>, Kernel<f64>) = d.split();
+                        let c = Coefs { sigma: sigma.v, d0: dv.toe[0], shift: if caputo { 1.0 } else { 0.0 }, iters: new_point.unwrap_or(0) };
+                        derivative::adjoint(&mut ev, &tr, &self.grid, (&dv, &dd), c, (sigma.d, dd.toe[0]), self.history, &g, &mut grads, &mut stats)
+                    }
+                };
+                Ok(Grads { y0, params: grads.finish(), alpha: Some(alpha), stats })
+            }
+        }
+    }
+}

@@ -1,0 +1,194 @@
+//! The engine of the Volterra-form schemes (predictor, ABM): forward march and its exact
+//! transpose (the discrete adjoint).
+//!
+//! Forward, for `n = 1..N`: `p_n = y0 + Σ_{j<n} B(n,j) f_j`; `q⁰ = p_n`,
+//! `q^{k+1} = y0 + A(n,n) f(t_n, q^k) + S_n` with `S_n = Σ_{j<n} A(n,j) f_j`; `y_n = q^K`;
+//! `f_n = f(t_n, y_n)`.
+//!
+//! Reverse (notes §4a), for `n = N..1`: `f̄_n = Σ_{m>n} B(m,n) p̄_m + A(m,n) S̄_m` (two anti-causal
+//! convolutions with the same weights), `ȳ_n = ∂L/∂y_n + J(y_n)ᵀ f̄_n`; through the corrector
+//! iterations `q̄^K = ȳ_n`, `S̄_n = Σ_k q̄^{k+1}`, `q̄^k = A(n,n) J(q^k)ᵀ q̄^{k+1}`; `p̄_n = q̄⁰`;
+//! `∂L/∂y0 = Σ_n (p̄_n + S̄_n) + ∂L/∂y_0 + J(y_0)ᵀ f̄_0`. One VJP per forward evaluation.
+//! `∂L/∂α = Σ_j ⟨f_j, Σ_{m>j} ∂B(m,j) p̄_m + ∂A(m,j) S̄_m⟩ + Σ_{n,k} ∂A(n,n) ⟨q̄^{k+1}, f(t_n, q^k)⟩`:
+//! the same anti-causal convolutions with the α-derivatives of the weights.
+
+use burn::tensor::Tensor;
+
+use super::grid::UniformGrid;
+use super::history::{History, RowStore};
+use super::kernel::Kernel;
+use crate::error::{Error, Result};
+use crate::field::{Evaluator, ParamGrads, VectorField};
+use crate::stats::Stats;
+use crate::tensor::{all_finite, bytes, dot};
+
+/// What a forward march keeps.
+#[derive(Debug, Clone)]
+pub(crate) struct FdeTrajectory<const D: usize> {
+    /// `y_0..y_N` when stored (else empty).
+    pub states: Vec<Tensor<D>>,
+    /// Per step, the iterates that were fed to `f` before `y_n` (`q⁰..q^{K−1}`), when stored.
+    pub iterates: Vec<Vec<Tensor<D>>>,
+    /// The outputs.
+    pub outputs: Vec<Tensor<D>>,
+    pub stats: Stats,
+}
+
+fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
+    let n = t.shape().num_elements();
+    t.reshape([n])
+}
+
+pub(crate) fn unflat<const D: usize>(t: Tensor<1>, dims: [usize; D]) -> Tensor<D> {
+    t.reshape(dims)
+}
+
+pub(crate) fn add_opt<const D: usize>(a: Tensor<D>, b: Option<Tensor<1>>, dims: [usize; D]) -> Tensor<D> {
+    match b {
+        Some(b) => a + unflat(b, dims),
+        None => a,
+    }
+}
+
+pub(crate) fn check<const D: usize>(y: &Tensor<D>, t: f64, n: usize) -> Result<()> {
+    if all_finite(y) { Ok(()) } else { Err(Error::NonFinite { t, step: n }) }
+}
+
+/// Forward march; `f` evaluates on plain or autodiff tensors.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forward<const D: usize>(
+    f: &mut dyn FnMut(f64, Tensor<D>) -> Tensor<D>,
+    y0: Tensor<D>,
+    grid: &UniformGrid,
+    b: &Kernel<f64>,
+    a: Option<&Kernel<f64>>,
+    iters: usize,
+    history: History,
+    store: bool,
+) -> Result<FdeTrajectory<D>> {
+    let dims = y0.dims();
+    let mut stats = Stats::default();
+    let mut fs = RowStore::new();
+    let mut states = Vec::new();
+    let mut iterates = Vec::new();
+    let mut outputs = Vec::new();
+    let mut k_out = 0;
+    let mut push_out = |n: usize, y: &Tensor<D>, outputs: &mut Vec<Tensor<D>>| {
+        while k_out < grid.out_idx.len() && grid.out_idx[k_out] == n {
+            outputs.push(y.clone());
+            k_out += 1;
+        }
+    };
+    push_out(0, &y0, &mut outputs);
+    if store {
+        states.push(y0.clone());
+    }
+    fs.push(flat(f(grid.t(0), y0.clone())));
+    for n in 1..=grid.n_steps {
+        let t = grid.t(n);
+        let lo = history.first(n);
+        let p = add_opt(y0.clone(), fs.weighted_sum(lo, &b.row(n, lo)), dims);
+        let mut y = p;
+        let mut its = Vec::new();
+        if let Some(a) = a {
+            let s = add_opt(y0.clone(), fs.weighted_sum(lo, &a.row(n, lo)), dims);
+            for _ in 0..iters {
+                if store {
+                    its.push(y.clone());
+                }
+                y = s.clone() + f(t, y).mul_scalar(a.toe[0]);
+            }
+        }
+        check(&y, t, n)?;
+        push_out(n, &y, &mut outputs);
+        fs.push(flat(f(t, y.clone())));
+        if store {
+            states.push(y);
+            iterates.push(its);
+        }
+        stats.steps += 1;
+    }
+    let per = bytes(&y0);
+    stats.peak_stored_bytes = fs.bytes() + (states.len() + iterates.iter().map(Vec::len).sum::<usize>() + outputs.len()) * per;
+    Ok(FdeTrajectory { states, iterates, outputs, stats })
+}
+
+/// The exact discrete adjoint. Returns `(∂L/∂y0, ∂L/∂α)` and adds `∂L/∂θ` to `grads`.
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
+    ev: &mut Evaluator<'_, D, F>,
+    tr: &FdeTrajectory<D>,
+    grid: &UniformGrid,
+    b: (&Kernel<f64>, &Kernel<f64>),
+    a: Option<(&Kernel<f64>, &Kernel<f64>)>,
+    history: History,
+    g: &[Tensor<D>],
+    grads: &mut ParamGrads<F>,
+    stats: &mut Stats,
+) -> (Tensor<D>, f64) {
+    let nn = grid.n_steps;
+    let dims = tr.states[0].dims();
+    let zero = tr.states[0].zeros_like();
+    let mut rev_p = RowStore::new();
+    let mut rev_s = RowStore::new();
+    let mut y0_bar = zero.clone();
+    let mut dalpha = 0.0;
+    // Loss cotangents per grid index.
+    let mut loss_bar: Vec<Option<Tensor<D>>> = vec![None; nn + 1];
+    for (i, gk) in grid.out_idx.iter().zip(g) {
+        loss_bar[*i] = Some(match loss_bar[*i].take() {
+            Some(x) => x + gk.clone(),
+            None => gk.clone(),
+        });
+    }
+    // Rows n > j that use column j: n ≤ j + L under short memory.
+    let hi_of = |j: usize| match history {
+        History::Short(l) => (j + l).min(nn),
+        _ => nn,
+    };
+    for n in (0..=nn).rev() {
+        let t = grid.t(n);
+        let hi = hi_of(n);
+        let start = nn - hi; // push index of row `hi`
+        let conv = |store: &RowStore, k: &Kernel<f64>| store.weighted_sum(start, &k.col_rev(n, hi));
+        let mut fbar = add_opt(zero.clone(), conv(&rev_p, b.0), dims);
+        let mut fbar_da = add_opt(zero.clone(), conv(&rev_p, b.1), dims);
+        if let Some((av, ad)) = a {
+            fbar = add_opt(fbar, conv(&rev_s, av), dims);
+            fbar_da = add_opt(fbar_da, conv(&rev_s, ad), dims);
+        }
+        let (f_n, jt) = ev.eval_and_vjp(t, tr.states[n].clone(), fbar, grads);
+        dalpha += dot(f_n, fbar_da);
+        let mut y_bar = jt;
+        if let Some(lb) = &loss_bar[n] {
+            y_bar = y_bar + lb.clone();
+        }
+        if n == 0 {
+            y0_bar = y0_bar + y_bar;
+            break;
+        }
+        // Back through the corrector iterations.
+        let mut q_bar = y_bar;
+        let mut s_bar = zero.clone();
+        if let Some((av, ad)) = a {
+            let its = &tr.iterates[n - 1];
+            for q in its.iter().rev() {
+                s_bar = s_bar + q_bar.clone();
+                let (phi, jt) = ev.eval_and_vjp(t, q.clone(), q_bar.clone().mul_scalar(av.toe[0]), grads);
+                dalpha += ad.toe[0] * dot(phi, q_bar.clone());
+                q_bar = jt;
+            }
+        }
+        y0_bar = y0_bar + q_bar.clone() + s_bar.clone();
+        rev_p.push(flat(q_bar));
+        if a.is_some() {
+            rev_s.push(flat(s_bar));
+        }
+    }
+    stats.field_evals += ev.n_evals;
+    stats.vjps += ev.n_vjps;
+    let per = bytes(&zero);
+    let stored = tr.states.len() + tr.iterates.iter().map(Vec::len).sum::<usize>();
+    stats.peak_stored_bytes = stats.peak_stored_bytes.max(stored * per + rev_p.bytes() + rev_s.bytes());
+    (y0_bar, dalpha)
+}
