@@ -171,3 +171,17 @@ fn bad_inputs_give_typed_errors() {
     let sol = solve(&field, y0(), &[0.0, 1.0, 50.0], &tab5, &ctl).unwrap();
     assert_eq!(sol.stop, StopReason::MaxStepsReached);
 }
+
+/// Guards a Burn 0.22.1 trap found here: the backward of `div_scalar` on an f64 autodiff
+/// tensor is computed in f32 precision (relative error ~1e-8), so the library multiplies by
+/// reciprocals instead. If this starts failing, Burn fixed it.
+#[test]
+fn burn_div_scalar_backward_loses_f64_precision_so_we_avoid_it() {
+    let dev = f64_device();
+    let a = from_vec(vec![1.0], [1], &dev.inner()).autodiff().require_grad();
+    let g = a.clone().mul_scalar(1.0 / 3.0).sum().backward();
+    assert_eq!(to_vec(a.grad(&g).unwrap())[0], 1.0 / 3.0);
+    let g = a.clone().div_scalar(3.0).sum().backward();
+    let err = (to_vec(a.grad(&g).unwrap())[0] - 1.0 / 3.0).abs();
+    assert!(err > 1e-12, "div_scalar's backward is exact now ({err:e}): the workaround can go");
+}

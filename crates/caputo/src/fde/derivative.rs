@@ -71,7 +71,7 @@ pub(crate) fn forward<const D: usize>(
         let lo = history.first(n);
         let r = us.weighted_sum(lo, &d.row(n, lo));
         let base = match r {
-            Some(r) => base0.clone() - r.reshape(dims).div_scalar(c.d0),
+            Some(r) => base0.clone() - r.reshape(dims).mul_scalar(1.0 / c.d0),
             None => base0.clone(),
         };
         let mut y = base.clone() + f(grid.t(n - 1), y_prev).mul_scalar(ratio);
@@ -162,7 +162,7 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
         };
         for q in its.iter().rev() {
             y0_bar = y0_bar + q_bar.clone().mul_scalar(c.shift);
-            r_bar = r_bar - q_bar.clone().div_scalar(c.d0);
+            r_bar = r_bar - q_bar.clone().mul_scalar(1.0 / c.d0);
             let (phi, jt) = ev.eval_and_vjp(grid.t(n), q.clone(), q_bar.clone().mul_scalar(ratio), grads);
             dalpha += alpha_term(&q_bar, phi, &q_next);
             q_next = q.clone();
@@ -170,7 +170,7 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
         }
         // q⁰ from the lagged evaluation at y_{n−1}.
         y0_bar = y0_bar + q_bar.clone().mul_scalar(c.shift);
-        r_bar = r_bar - q_bar.clone().div_scalar(c.d0);
+        r_bar = r_bar - q_bar.clone().mul_scalar(1.0 / c.d0);
         let (phi, jt) = ev.eval_and_vjp(grid.t(n - 1), tr.states[n - 1].clone(), q_bar.clone().mul_scalar(ratio), grads);
         dalpha += alpha_term(&q_bar, phi, &q_next);
         pending = Some(jt);

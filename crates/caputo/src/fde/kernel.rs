@@ -43,3 +43,24 @@ impl Kernel<Dual> {
         (v, d)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use crate::fde::scheme::{Discretisation, Form, Scheme};
+    use crate::special::Dual;
+
+    #[test]
+    fn dual_values_equal_f64_weights() {
+        for s in [Scheme::MultiTerm { orders: vec![0.6, 0.3], coeffs: vec![1.0, 0.5], form: Form::Caputo }, Scheme::Gl { form: Form::Caputo, new_point: None }] {
+            let (Discretisation::Derivative { d: a, sigma: sa, .. }, Discretisation::Derivative { d: b, sigma: sb, .. }) =
+                (s.discretise(0.6f64, 0.05, 40), s.discretise(Dual::var(0.6), Dual::cst(0.05), 40))
+            else {
+                panic!()
+            };
+            assert_eq!(sa, sb.v);
+            for (x, y) in a.toe.iter().zip(&b.toe) {
+                assert!((x - y.v).abs() <= 1e-15 * x.abs(), "{s:?}: {x} vs {}", y.v);
+            }
+        }
+    }
+}

@@ -65,7 +65,7 @@ fn aug_step<const D: usize, F: VectorField<D>>(
         let wi = h * tab.b()[i];
         let (fi, jl) = if wi != 0.0 {
             let (fi, jl) = ev.eval_and_vjp(ti, yi, li.mul_scalar(wi), &mut grads);
-            (fi, jl.div_scalar(wi))
+            (fi, jl.mul_scalar(1.0 / wi))
         } else {
             ev.eval_and_vjp(ti, yi, li, &mut scratch)
         };
