@@ -62,3 +62,25 @@ pub fn max_rel_diff(a: &[f64], b: &[f64]) -> f64 {
     let scale = a.iter().chain(b).fold(0.0f64, |m, x| m.max(x.abs())).max(1e-300);
     a.iter().zip(b).fold(0.0f64, |m, (x, y)| m.max((x - y).abs())) / scale
 }
+
+/// A module's parameter gradients flattened in module order (zeros where a parameter has
+/// none): the layout `caputo grad --json` prints and the tests compare.
+pub fn flat_grads<M: burn::module::Module>(m: &M, g: &burn::optim::GradientsParams) -> Vec<f64> {
+    use burn::module::{ModuleVisitor, Param};
+    use burn::tensor::Tensor;
+    struct Flat<'a> {
+        g: &'a burn::optim::GradientsParams,
+        out: Vec<f64>,
+    }
+    impl ModuleVisitor for Flat<'_> {
+        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
+            match self.g.get::<D>(p.id) {
+                Some(t) => self.out.extend(crate::tensor::to_vec(t)),
+                None => self.out.extend(std::iter::repeat_n(0.0, p.val().shape().num_elements())),
+            }
+        }
+    }
+    let mut v = Flat { g, out: vec![] };
+    m.visit(&mut v);
+    v.out
+}

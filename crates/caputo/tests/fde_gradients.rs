@@ -2,8 +2,6 @@
 //! scheme (new-point iterations and short memory included), agrees with finite differences
 //! in θ, y0 and α, and matches the Mittag-Leffler oracles of relaxation.
 
-use burn::module::{Module, Param};
-use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use caputo::fde::scheme::registry;
 use caputo::fde::{fde_forward, solve, History, Scheme};
@@ -12,26 +10,9 @@ use caputo::nn::MlpField;
 use caputo::problems::{LotkaVolterra, Relaxation};
 use caputo::special::mittag_leffler::mittag_leffler;
 use caputo::tensor::{from_vec, to_vec};
-use caputo::testkit::{f64_device, max_rel_diff};
+use caputo::testkit::{f64_device, flat_grads, max_rel_diff};
 use caputo::VectorField;
 
-fn flat_param_grads<M: Module>(m: &M, g: &GradientsParams) -> Vec<f64> {
-    struct Flat<'a> {
-        g: &'a GradientsParams,
-        out: Vec<f64>,
-    }
-    impl burn::module::ModuleVisitor for Flat<'_> {
-        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
-            match self.g.get::<D>(p.id) {
-                Some(t) => self.out.extend(to_vec(t)),
-                None => self.out.extend(std::iter::repeat_n(0.0, p.val().shape().num_elements())),
-            }
-        }
-    }
-    let mut v = Flat { g, out: vec![] };
-    m.visit(&mut v);
-    v.out
-}
 
 /// L = Σ_k (k+1) Σ y(t_k)².
 fn cotangents(ys: &[Tensor<1>]) -> (f64, Vec<Tensor<1>>) {
@@ -60,7 +41,7 @@ fn grads<F: VectorField<1>>(f: &F, y0: &[f64], alpha: f64, t: &[f64], n: usize, 
     let (sol, pb) = fde_forward(f, from_vec(y0.to_vec(), [y0.len()], &dev), alpha, t, n, s, h, m).unwrap();
     let (_, g) = cotangents(&sol.y);
     let r = pb.backward(&g).unwrap();
-    G { y0: to_vec(r.y0), p: flat_param_grads(f, &r.params), alpha: r.alpha }
+    G { y0: to_vec(r.y0), p: flat_grads(f, &r.params), alpha: r.alpha }
 }
 
 fn loss<F: VectorField<1>>(f: &F, y0: &[f64], alpha: f64, t: &[f64], n: usize, s: &Scheme, h: History) -> f64 {
@@ -153,7 +134,7 @@ fn relaxation_gradients_match_mittag_leffler_oracles() {
         let (sol, pb) = fde_forward(&field, from_vec(vec![y0], [1], &dev.clone().inner()), alpha, &[0.0, t1], n, &Scheme::Abm { corrector_iters: 1 }, History::Dense, &Method::DiscreteAdjoint).unwrap();
         let g = vec![sol.y[0].zeros_like(), sol.y[1].ones_like()];
         let r = pb.backward(&g).unwrap();
-        let gl = flat_param_grads(&field, &r.params)[0];
+        let gl = flat_grads(&field, &r.params)[0];
         let e = [(to_vec(r.y0)[0] - want_y0).abs(), (gl - want_lam).abs(), (r.alpha.unwrap() - want_alpha).abs()];
         errs.push(e);
     }

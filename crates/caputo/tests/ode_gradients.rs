@@ -1,15 +1,13 @@
 //! The ODE gradient matrix: every method × field × observation layout × grid agrees with
 //! central finite differences; exact methods equal `Direct` to rounding on every tableau.
 
-use burn::module::{Module, Param};
-use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use caputo::grad::{ode_forward, Method};
 use caputo::nn::MlpField;
 use caputo::ode::{solve, tableau, ButcherTableau, StepControl};
 use caputo::problems::{LinearField, LotkaVolterra};
 use caputo::tensor::{from_vec, to_vec};
-use caputo::testkit::{f64_device, max_rel_diff};
+use caputo::testkit::{f64_device, flat_grads, max_rel_diff};
 use caputo::VectorField;
 
 /// Loss L = Σ_k w_k Σ y(t_k)² (w_k = k+1), so every observation matters differently.
@@ -30,23 +28,6 @@ struct Result1 {
     gp: Vec<f64>,
 }
 
-fn flat_param_grads<M: Module>(m: &M, g: &GradientsParams) -> Vec<f64> {
-    struct Flat<'a> {
-        g: &'a GradientsParams,
-        out: Vec<f64>,
-    }
-    impl burn::module::ModuleVisitor for Flat<'_> {
-        fn visit_float<const D: usize>(&mut self, p: &Param<Tensor<D>>) {
-            match self.g.get::<D>(p.id) {
-                Some(t) => self.out.extend(to_vec(t)),
-                None => self.out.extend(std::iter::repeat_n(0.0, p.val().shape().num_elements())),
-            }
-        }
-    }
-    let mut v = Flat { g, out: vec![] };
-    m.visit(&mut v);
-    v.out
-}
 
 fn grads<F: VectorField<1>>(field: &F, y0: &[f64], t: &[f64], tab: &ButcherTableau, ctl: &StepControl, m: &Method) -> Result1 {
     let dev = f64_device().inner();
@@ -54,7 +35,7 @@ fn grads<F: VectorField<1>>(field: &F, y0: &[f64], t: &[f64], tab: &ButcherTable
     let (sol, pb) = ode_forward(field, y0, t, tab, ctl, m).unwrap();
     let (_, g) = loss_and_cotangents(&sol.y);
     let gr = pb.backward(&g).unwrap();
-    Result1 { gy0: to_vec(gr.y0), gp: flat_param_grads(field, &gr.params) }
+    Result1 { gy0: to_vec(gr.y0), gp: flat_grads(field, &gr.params) }
 }
 
 fn loss_of<F: VectorField<1>>(field: &F, y0: &[f64], t: &[f64], tab: &ButcherTableau, ctl: &StepControl) -> f64 {

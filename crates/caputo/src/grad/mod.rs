@@ -15,6 +15,7 @@
 //! | [`Method::ContinuousAdjoint`] | no (approximate, converges with h or tol) | outputs only (ODE); states (FDE) | ODE, FDE |
 //! | [`Method::PaperAdjoint`] | no, biased for α < 1 | states | FDE (reproduces torchfde) |
 
+pub mod block;
 pub mod checkpoint;
 pub mod continuous;
 pub(crate) mod direct;
@@ -27,6 +28,7 @@ use burn::tensor::Tensor;
 use crate::error::{Error, Result};
 use crate::stats::Stats;
 
+pub use block::{combine, pull_through};
 pub use ode::{ode_forward, OdePullback};
 
 /// How to differentiate through a solve.
