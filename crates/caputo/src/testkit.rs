@@ -84,3 +84,72 @@ pub fn flat_grads<M: burn::module::Module>(m: &M, g: &burn::optim::GradientsPara
     m.visit(&mut v);
     v.out
 }
+
+/// A global allocator that counts live bytes and their peak (for memory claims that are
+/// measured, not estimated). Install it in a binary or test binary with
+/// `#[global_allocator] static A: CountingAllocator = CountingAllocator::new();`.
+pub struct CountingAllocator {
+    current: std::sync::atomic::AtomicUsize,
+    peak: std::sync::atomic::AtomicUsize,
+}
+
+impl CountingAllocator {
+    /// A counter at zero.
+    pub const fn new() -> Self {
+        Self { current: std::sync::atomic::AtomicUsize::new(0), peak: std::sync::atomic::AtomicUsize::new(0) }
+    }
+    /// Live bytes now.
+    pub fn current(&self) -> usize {
+        self.current.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    /// Peak live bytes since the last [`Self::reset_peak`].
+    pub fn peak(&self) -> usize {
+        self.peak.load(std::sync::atomic::Ordering::Relaxed)
+    }
+    /// Starts a new peak window at the current level; returns that level (the baseline).
+    pub fn reset_peak(&self) -> usize {
+        let c = self.current();
+        self.peak.store(c, std::sync::atomic::Ordering::Relaxed);
+        c
+    }
+}
+
+impl Default for CountingAllocator {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+// SAFETY: every call is forwarded to the system allocator unchanged; the counters are only
+// bookkeeping.
+unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: std::alloc::Layout) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: forwarded with the caller's layout.
+        let p = unsafe { std::alloc::System.alloc(layout) };
+        if !p.is_null() {
+            let now = self.current.fetch_add(layout.size(), Relaxed) + layout.size();
+            self.peak.fetch_max(now, Relaxed);
+        }
+        p
+    }
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: std::alloc::Layout) {
+        // SAFETY: forwarded with the caller's pointer and layout.
+        unsafe { std::alloc::System.dealloc(ptr, layout) };
+        self.current.fetch_sub(layout.size(), std::sync::atomic::Ordering::Relaxed);
+    }
+    unsafe fn realloc(&self, ptr: *mut u8, layout: std::alloc::Layout, new_size: usize) -> *mut u8 {
+        use std::sync::atomic::Ordering::Relaxed;
+        // SAFETY: forwarded with the caller's arguments.
+        let p = unsafe { std::alloc::System.realloc(ptr, layout, new_size) };
+        if !p.is_null() {
+            if new_size > layout.size() {
+                let now = self.current.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size();
+                self.peak.fetch_max(now, Relaxed);
+            } else {
+                self.current.fetch_sub(layout.size() - new_size, Relaxed);
+            }
+        }
+        p
+    }
+}
