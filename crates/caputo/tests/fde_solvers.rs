@@ -48,7 +48,7 @@ fn relaxation_converges_to_mittag_leffler_for_caputo_schemes() {
     let dev = plain();
     let field = Relaxation::new(1.0, &dev);
     let alpha = 0.5;
-    let exact = 0.4275835761558070; // E_{1/2}(−1) = e·erfc(1)
+    let exact = 0.427_583_576_155_807; // E_{1/2}(−1) = e·erfc(1)
     assert!((Relaxation::exact(alpha, 1.0, 1.0, 1.0) - exact).abs() < 1e-13);
     for e in registry().into_iter().filter(|e| e.name != "multiterm") {
         let errs: Vec<f64> = [64usize, 256, 1024]

@@ -23,6 +23,9 @@ fn loss_and_cotangents(ys: &[Tensor<1>]) -> (f64, Vec<Tensor<1>>) {
     (l, g)
 }
 
+/// A gradient run and the finite-difference reference for one field.
+type GradAndFd<'a> = dyn Fn(&Method) -> (Result1, Vec<f64>) + 'a;
+
 struct Result1 {
     gy0: Vec<f64>,
     gp: Vec<f64>,
@@ -86,7 +89,7 @@ fn gradient_matrix_agrees_with_finite_differences() {
     let grids = [StepControl::fixed(40), StepControl::adaptive(1e-9, 1e-11)];
     for t in layouts {
         for ctl in &grids {
-            let fields: Vec<(&str, Box<dyn Fn(&Method) -> (Result1, Vec<f64>)>)> = vec![
+            let fields: Vec<(&str, Box<GradAndFd>)> = vec![
                 ("linear", Box::new(|m: &Method| (grads(&lin, &[1.0, 0.5], t, &tab, ctl, m), fd_y0(&lin, &[1.0, 0.5], t, &tab, ctl)))),
                 ("lotka-volterra", Box::new(|m: &Method| (grads(&lv, &[2.0, 1.0], t, &tab, ctl, m), fd_y0(&lv, &[2.0, 1.0], t, &tab, ctl)))),
                 ("mlp", Box::new(|m: &Method| (grads(&mlp, &[0.3, -0.2], t, &tab, ctl, m), fd_y0(&mlp, &[0.3, -0.2], t, &tab, ctl)))),

@@ -70,7 +70,7 @@ fn validate<const D: usize>(y0: &Tensor<D>, alpha: f64, grid: &UniformGrid, sche
 /// let field = FnField::new(|_t: f64, y: Tensor<1>| -y);
 /// let y0 = Tensor::<1>::from_floats([1.0], &dev);
 /// let sol = solve(&field, y0, 0.5, &[0.0, 1.0], 256, &Scheme::Abm { corrector_iters: 1 }, History::Dense).unwrap();
-/// assert!((caputo::tensor::scalar(sol.y[1].clone()) - 0.4275835761558070).abs() < 1e-3);
+/// assert!((caputo::tensor::scalar(sol.y[1].clone()) - 0.427_583_576_155_807).abs() < 1e-3);
 /// ```
 #[allow(clippy::too_many_arguments)]
 pub fn solve<const D: usize, F: VectorField<D>>(

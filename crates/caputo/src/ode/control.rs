@@ -71,10 +71,10 @@ impl StepControl {
                         return Err(Error::InvalidTolerance { name, value });
                     }
                 }
-                if let Some(h0) = a.h0 {
-                    if !(h0.is_finite() && h0 > 0.0) {
-                        return Err(Error::InvalidStep { reason: format!("h0 = {h0}: must be positive and finite") });
-                    }
+                if let Some(h0) = a.h0
+                    && !(h0.is_finite() && h0 > 0.0)
+                {
+                    return Err(Error::InvalidStep { reason: format!("h0 = {h0}: must be positive and finite") });
                 }
                 if a.max_steps == 0 {
                     return Err(Error::InvalidStep { reason: "max_steps = 0".into() });

@@ -47,11 +47,11 @@ pub fn rk_step<const D: usize>(
     let s = tab.stages();
     let mut k: Vec<Tensor<D>> = Vec::with_capacity(s);
     for i in 0..s {
-        if i == 0 {
-            if let Some(k1) = k1.clone() {
-                k.push(k1);
-                continue;
-            }
+        if i == 0
+            && let Some(k1) = k1.clone()
+        {
+            k.push(k1);
+            continue;
         }
         let yi = combo(y, h, &tab.a()[i], &k);
         k.push(f(t + tab.c()[i] * h, yi));
@@ -104,16 +104,16 @@ pub fn rk_step_vjp<const D: usize, F: VectorField<D>>(
     for i in (0..s).rev() {
         let mut kbar: Option<Tensor<D>> =
             (tab.b()[i] != 0.0).then(|| y_bar_new.clone().mul_scalar(h * tab.b()[i]));
-        for l in (i + 1)..s {
+        for (l, yl) in stage_bar.iter().enumerate().skip(i + 1) {
             let ali = tab.a()[l][i];
-            if ali != 0.0 {
-                if let Some(yl) = &stage_bar[l] {
-                    let term = yl.clone().mul_scalar(h * ali);
-                    kbar = Some(match kbar {
-                        Some(acc) => acc + term,
-                        None => term,
-                    });
-                }
+            if ali != 0.0
+                && let Some(yl) = yl
+            {
+                let term = yl.clone().mul_scalar(h * ali);
+                kbar = Some(match kbar {
+                    Some(acc) => acc + term,
+                    None => term,
+                });
             }
         }
         if let Some(kb) = kbar {
