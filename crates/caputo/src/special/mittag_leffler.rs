@@ -31,11 +31,6 @@
 //! `z^{1/α}` is amplified by the condition number `z^{1/α}/α`), absolute error below
 //! `4e-17` where `|E| < 1e-3`.
 
-// TODO(integration): `gamma`, `rgamma` and `ln_gamma` at the bottom of this file are
-// a local copy (Taylor series of 1/Γ near 1, exact shifts, Stirling; a few ulps) so
-// this file does not depend on `crate::special` while that is written in parallel.
-// Swap them for `crate::special::{gamma, ln_gamma}` when integrating; the test
-// tolerances assume a gamma accurate to a few ulps.
 
 use std::f64::consts::PI;
 use std::ops::{Add, Div, Mul, Sub};
@@ -724,109 +719,10 @@ impl Div for Cx {
     }
 }
 
-/// `sin(πx)` with exact zeros at the integers (argument reduced before scaling by π,
-/// which matters for `1/Γ` at negative integers and for `sin π(α − β)` at `α = β`).
-fn sin_pi(x: f64) -> f64 {
-    // Reduce to r ∈ (−1, 1] with sin(πx) = ±sin(πr).
-    let r = x % 2.0;
-    let r = if r > 1.0 {
-        r - 2.0
-    } else if r <= -1.0 {
-        r + 2.0
-    } else {
-        r
-    };
-    // Fold to |r| ≤ 1/2 using sin(π(1 − r)) = sin(πr).
-    let r = if r > 0.5 {
-        1.0 - r
-    } else if r < -0.5 {
-        -1.0 - r
-    } else {
-        r
-    };
-    (PI * r).sin()
-}
+use super::gamma::{cospi as cos_pi, gamma, ln_gamma, sinpi as sin_pi};
 
-/// `cos(πx)` with exact zeros at the half-integers.
-fn cos_pi(x: f64) -> f64 {
-    sin_pi(x + 0.5)
-}
-
-/// Taylor coefficients of `1/Γ(1 + y)` at `y = 0` (computed with mpmath at 40
-/// digits). The function is entire and the coefficients decay super-exponentially:
-/// on `|y| ≤ 1/2` the truncation error is below `5e-19`.
-#[allow(clippy::excessive_precision)] // 25 digits as computed, rounded by the compiler
-const RGAMMA_TAYLOR: [f64; 21] = [
-    1.0,
-    0.577_215_664_901_532_860_606_512_1,
-    -0.655_878_071_520_253_881_077_019_5,
-    -0.042_002_635_034_095_235_529_003_93,
-    0.166_538_611_382_291_489_501_700_8,
-    -0.042_197_734_555_544_336_748_208_3,
-    -0.009_621_971_527_876_973_562_114_922,
-    0.007_218_943_246_663_099_542_395_01,
-    -0.001_165_167_591_859_065_112_113_971,
-    -0.000_215_241_674_114_950_972_815_73,
-    0.000_128_050_282_388_116_186_153_198_6,
-    -0.000_020_134_854_780_788_238_655_689_39,
-    -0.000_001_250_493_482_142_670_657_345_359,
-    0.000_001_133_027_231_981_695_882_374_13,
-    -0.000_000_205_633_841_697_760_710_345_015_4,
-    6.116_095_104_481_415_817_862_499e-9,
-    5.002_007_644_469_222_930_055_665e-9,
-    -1.181_274_570_487_020_144_588_127e-9,
-    1.043_426_711_691_100_510_491_54e-10,
-    7.782_263_439_905_071_254_049_937e-12,
-    -3.696_805_618_642_205_708_187_816e-12,
-];
-
-/// `1/Γ(1 + y)` for `|y| ≤ 1/2` by Horner's rule on [`RGAMMA_TAYLOR`].
-fn rgamma_near_one(y: f64) -> f64 {
-    RGAMMA_TAYLOR.iter().rev().fold(0.0, |acc, c| acc * y + c)
-}
-
-/// Stirling correction `ln Γ(x) − [(x − 1/2) ln x − x + ln(2π)/2]` for `x ≥ 12`
-/// (seven Bernoulli terms; the first omitted one is below `1e-19` there).
-fn stirling_correction(x: f64) -> f64 {
-    let r = 1.0 / x;
-    let r2 = r * r;
-    r * (1.0 / 12.0
-        - r2 * (1.0 / 360.0
-            - r2 * (1.0 / 1260.0
-                - r2 * (1.0 / 1680.0
-                    - r2 * (1.0 / 1188.0 - r2 * (691.0 / 360_360.0 - r2 / 156.0))))))
-}
-
-/// Local copy of the gamma function (see the TODO at the top of the file).
-///
-/// Accurate to a few ulps: for `x ≥ 12` Stirling's series with the power and the
-/// exponential evaluated separately from the exact argument (`x^{x−1/2}` split in
-/// two halves against overflow); below, the exact downward shift
-/// `Γ(x) = Γ(y) Π (y + i)`, `y ∈ [1/2, 3/2)`, and the Taylor series of `1/Γ(1 + y)`;
-/// for `x < 1/2` the reflection formula. (A g = 7 Lanczos sum is 1e-15–1e-13 off.)
-fn gamma(x: f64) -> f64 {
-    if x < 0.5 {
-        // Reflection: Γ(x) Γ(1 − x) = π / sin(πx).
-        return PI / (sin_pi(x) * gamma(1.0 - x));
-    }
-    if x >= 12.0 {
-        if x > 171.7 {
-            return f64::INFINITY;
-        }
-        let half = x.powf(0.5 * (x - 0.5));
-        return (2.0 * PI).sqrt() * half * (half * (-x).exp()) * stirling_correction(x).exp();
-    }
-    // x − n and every y + i below are exact in binary floating point.
-    let mut y = x;
-    let mut product = 1.0;
-    while y >= 1.5 {
-        y -= 1.0;
-        product *= y;
-    }
-    product / rgamma_near_one(y - 1.0)
-}
-
-/// Local copy of `1/Γ(x)`, exactly zero at the poles `x = 0, −1, −2, …`.
+/// `1/Γ(x)`, exactly zero at the poles `x = 0, −1, −2, …` (through reflection: the crate's
+/// `gamma` is NaN there).
 fn rgamma(x: f64) -> f64 {
     if x < 0.5 {
         // 1/Γ(x) = sin(πx) Γ(1 − x)/π: finite everywhere, zero at the poles of Γ.
@@ -835,21 +731,7 @@ fn rgamma(x: f64) -> f64 {
     if x > 171.0 {
         return (-ln_gamma(x)).exp();
     }
-    if x < 1.5 {
-        return rgamma_near_one(x - 1.0);
-    }
     1.0 / gamma(x)
-}
-
-/// Local copy of `ln Γ(x)` (only used for the asymptotic-series error envelope).
-fn ln_gamma(x: f64) -> f64 {
-    if x < 0.5 {
-        return (PI / sin_pi(x)).abs().ln() - ln_gamma(1.0 - x);
-    }
-    if x >= 12.0 {
-        return (x - 0.5) * x.ln() - x + 0.5 * (2.0 * PI).ln() + stirling_correction(x);
-    }
-    gamma(x).abs().ln()
 }
 
 #[cfg(test)]
