@@ -13,7 +13,8 @@
 //! manufactured problems (test `every_scheme_converges_at_its_order`).
 //! # Cost
 //! `K + 1` evaluations of `f` per step (PECE: 2) and two history sums. Memory: `N·d` stored
-//! `f` values (plus `K·N·d` corrector iterates for the discrete adjoint).
+//! `f` values (plus `K·N·d` corrector iterates for the discrete adjoint). With fast history
+//! ([`super::fast`]) both sums read one set of `Q` modes: `O(N·Q·d)` time, `(Q + 5)·d` memory.
 //! # References
 //! Diethelm, Ford, Freed, Nonlinear Dyn. 29 (2002) 3–22 and Numer. Algorithms 36 (2004)
 //! 31–52; Garrappa's `fde12`; torchfde's `corrector`.
@@ -34,5 +35,5 @@ pub(crate) fn corrector_kernel<R: Real>(alpha: R, h: R, n_steps: usize) -> Kerne
 }
 
 pub(crate) fn discretise<R: Real>(alpha: R, h: R, n_steps: usize, iters: usize) -> Discretisation<R> {
-    Discretisation::Volterra { b: predictor_kernel(alpha, h, n_steps), a: Some(corrector_kernel(alpha, h, n_steps)), iters }
+    Discretisation::Volterra { b: predictor_kernel(alpha, h, n_steps), a: Some(corrector_kernel(alpha, h, n_steps)), iters, alpha }
 }

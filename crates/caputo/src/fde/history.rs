@@ -10,6 +10,8 @@
 
 use burn::tensor::Tensor;
 
+use super::fast::{FastPlan, SoeAdjoint, SoeHistory};
+use super::kernel::Kernel;
 use crate::tensor::from_vec_like;
 
 /// Rows per block at the first level (and the merge factor between levels).
@@ -25,9 +27,11 @@ pub enum History {
     /// the model (see the scheme docs for the size of the dropped tail).
     Short(usize),
     /// Sum-of-exponentials compression of the far past with kernel accuracy `tol`: linear time
-    /// and `N`-independent history memory.
+    /// and history memory independent of `N` up to a logarithm (see [`super::fast`]). The fast
+    /// scheme is the forward map (it differs from the dense one by about `tol` relative);
+    /// Volterra-form schemes only (predictor, ABM); no `∂L/∂α`.
     Fast {
-        /// Relative accuracy of the kernel approximation.
+        /// Relative accuracy of the kernel approximation, in `(0, 1)`.
         tol: f64,
     },
 }
@@ -140,6 +144,166 @@ impl RowStore {
     }
 }
 
+/// The history sums of the Volterra-form schemes, `Σ_{j<n} B(n,j) f_j` (predictor) and
+/// `Σ_{j<n} A(n,j) f_j` (corrector), for the row `n` = rows pushed so far: every stored row
+/// with the kernels' weights (dense, short memory) or the exact window plus SOE modes (fast).
+#[derive(Debug, Clone)]
+pub(crate) enum HistorySum<'k> {
+    /// All rows, weighted by the kernels (from [`History::first`] on).
+    Dense { rows: RowStore, b: &'k Kernel<f64>, a: Option<&'k Kernel<f64>>, history: History },
+    /// Exact window and sum-of-exponentials modes.
+    Fast(Box<SoeHistory>),
+}
+
+impl<'k> HistorySum<'k> {
+    /// The history of a solve with `n_steps` steps of size `h`, order `alpha`.
+    pub(crate) fn new(
+        history: History,
+        alpha: f64,
+        h: f64,
+        n_steps: usize,
+        b: &'k Kernel<f64>,
+        a: Option<&'k Kernel<f64>>,
+    ) -> Self {
+        match history {
+            History::Fast { tol } => {
+                HistorySum::Fast(Box::new(SoeHistory::new(FastPlan::new(alpha, h, n_steps, tol, b, a))))
+            }
+            _ => HistorySum::Dense { rows: RowStore::new(), b, a, history },
+        }
+    }
+
+    /// Appends the next row `f_n`.
+    pub(crate) fn push(&mut self, row: Tensor<1>) {
+        match self {
+            HistorySum::Dense { rows, .. } => rows.push(row),
+            HistorySum::Fast(s) => s.push(row),
+        }
+    }
+
+    /// `Σ_{j<n} B(n,j) f_j`; `None` when nothing contributes.
+    pub(crate) fn sum_b(&self) -> Option<Tensor<1>> {
+        match self {
+            HistorySum::Dense { rows, b, history, .. } => {
+                let (n, lo) = (rows.len(), history.first(rows.len()));
+                rows.weighted_sum(lo, &b.row(n, lo))
+            }
+            HistorySum::Fast(s) => s.sum_b(),
+        }
+    }
+
+    /// `Σ_{j<n} A(n,j) f_j` (the corrector kernel; `None` for the predictor).
+    pub(crate) fn sum_a(&self) -> Option<Tensor<1>> {
+        match self {
+            HistorySum::Dense { rows, a, history, .. } => {
+                let (n, lo) = (rows.len(), history.first(rows.len()));
+                a.and_then(|a| rows.weighted_sum(lo, &a.row(n, lo)))
+            }
+            HistorySum::Fast(s) => s.sum_a(),
+        }
+    }
+
+    /// Bytes of history held.
+    pub(crate) fn bytes(&self) -> usize {
+        match self {
+            HistorySum::Dense { rows, .. } => rows.bytes(),
+            HistorySum::Fast(s) => s.bytes(),
+        }
+    }
+}
+
+/// The transpose of [`HistorySum`] for the reverse sweep: the anti-causal sums
+/// `f̄_j = Σ_{m>j} B(m,j) p̄_m + A(m,j) S̄_m` over the rows pushed so far (`m = N, N−1, …`), and
+/// for dense history the same sums with the α-derivatives of the weights.
+#[derive(Debug, Clone)]
+pub(crate) enum HistoryTranspose<'k> {
+    /// All rows, weighted by the kernels' columns; `(value, ∂/∂α)` kernel pairs.
+    Dense {
+        p: RowStore,
+        s: RowStore,
+        b: (&'k Kernel<f64>, &'k Kernel<f64>),
+        a: Option<(&'k Kernel<f64>, &'k Kernel<f64>)>,
+        history: History,
+        n_steps: usize,
+    },
+    /// Exact window and the sum-of-exponentials modes run backward in time.
+    Fast(Box<SoeAdjoint>),
+}
+
+impl<'k> HistoryTranspose<'k> {
+    /// The reverse sums for the kernels `b` (and `a`), each with its α-derivative.
+    pub(crate) fn new(
+        history: History,
+        alpha: f64,
+        h: f64,
+        n_steps: usize,
+        b: (&'k Kernel<f64>, &'k Kernel<f64>),
+        a: Option<(&'k Kernel<f64>, &'k Kernel<f64>)>,
+    ) -> Self {
+        match history {
+            History::Fast { tol } => {
+                let plan = FastPlan::new(alpha, h, n_steps, tol, b.0, a.map(|a| a.0));
+                HistoryTranspose::Fast(Box::new(SoeAdjoint::new(plan, n_steps)))
+            }
+            _ => HistoryTranspose::Dense { p: RowStore::new(), s: RowStore::new(), b, a, history, n_steps },
+        }
+    }
+
+    /// `true` when [`Self::sum`] also returns the α-derivative sums.
+    pub(crate) fn has_alpha(&self) -> bool {
+        matches!(self, HistoryTranspose::Dense { .. })
+    }
+
+    /// Appends `(p̄_m, S̄_m)` (`S̄` only with a corrector).
+    pub(crate) fn push(&mut self, p_bar: Tensor<1>, s_bar: Option<Tensor<1>>) {
+        match self {
+            HistoryTranspose::Dense { p, s, .. } => {
+                p.push(p_bar);
+                if let Some(x) = s_bar {
+                    s.push(x);
+                }
+            }
+            HistoryTranspose::Fast(f) => f.push(p_bar, s_bar),
+        }
+    }
+
+    /// `(f̄_j, ∂f̄_j/∂α-weighted sum)` for the column `j = N − rows pushed`; the second is `None`
+    /// for fast history.
+    pub(crate) fn sum(&self, j: usize) -> (Option<Tensor<1>>, Option<Tensor<1>>) {
+        match self {
+            HistoryTranspose::Dense { p, s, b, a, history, n_steps } => {
+                // Rows m > j that use column j: m ≤ j + L under short memory.
+                let hi = match history {
+                    History::Short(l) => (j + l).min(*n_steps),
+                    _ => *n_steps,
+                };
+                let start = n_steps - hi; // push index of row `hi`
+                let conv = |store: &RowStore, k: &Kernel<f64>| store.weighted_sum(start, &k.col_rev(j, hi));
+                let plus = |x: Option<Tensor<1>>, y: Option<Tensor<1>>| match (x, y) {
+                    (Some(x), Some(y)) => Some(x + y),
+                    (x, y) => x.or(y),
+                };
+                let mut value = conv(p, b.0);
+                let mut dalpha = conv(p, b.1);
+                if let Some((av, ad)) = a {
+                    value = plus(value, conv(s, av));
+                    dalpha = plus(dalpha, conv(s, ad));
+                }
+                (value, dalpha)
+            }
+            HistoryTranspose::Fast(f) => (f.sum(j), None),
+        }
+    }
+
+    /// Bytes held by the reverse rows (or modes).
+    pub(crate) fn bytes(&self) -> usize {
+        match self {
+            HistoryTranspose::Dense { p, s, .. } => p.bytes() + s.bytes(),
+            HistoryTranspose::Fast(f) => f.bytes(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -159,7 +323,11 @@ mod tests {
             let got = to_vec(store.weighted_sum(start, &w).unwrap());
             for c in 0..3 {
                 let want: f64 = (0..len).map(|i| w[i] * rows[start + i][c]).sum();
-                assert!((got[c] - want).abs() <= 1e-12 * want.abs().max(1.0), "start {start} len {len}: {} vs {want}", got[c]);
+                assert!(
+                    (got[c] - want).abs() <= 1e-12 * want.abs().max(1.0),
+                    "start {start} len {len}: {} vs {want}",
+                    got[c]
+                );
             }
         }
         assert!(store.weighted_sum(0, &[0.0; 5]).is_none());

@@ -7,6 +7,7 @@
 
 pub mod abm;
 pub mod derivative;
+pub mod fast;
 pub mod gl;
 pub mod grid;
 pub mod history;

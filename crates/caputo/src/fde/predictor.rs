@@ -11,7 +11,8 @@
 //! 1 for `D^α y ∈ C¹` (Diethelm, Ford & Freed 2004).
 //! # Cost
 //! One evaluation of `f` per step; history `Σ_j w f_j`: `O(N²·d)` dense, `O(N·L·d)` with
-//! short memory `L`. Memory: `N·d` stored `f` values.
+//! short memory `L`, `O(N·Q·d)` with fast history (`Q` ≈ 30–80 modes, [`super::fast`]).
+//! Memory: `N·d` stored `f` values (`(Q + 4)·d` with fast history).
 //! # References
 //! K. Diethelm, N. J. Ford, A. D. Freed, *Detailed error analysis for a fractional Adams
 //! method*, Numer. Algorithms 36 (2004) 31–52; torchfde's `predictor`.
@@ -31,5 +32,5 @@ pub(crate) fn predictor_kernel<R: Real>(alpha: R, h: R, n_steps: usize) -> Kerne
 }
 
 pub(crate) fn discretise<R: Real>(alpha: R, h: R, n_steps: usize) -> Discretisation<R> {
-    Discretisation::Volterra { b: predictor_kernel(alpha, h, n_steps), a: None, iters: 0 }
+    Discretisation::Volterra { b: predictor_kernel(alpha, h, n_steps), a: None, iters: 0, alpha }
 }

@@ -27,7 +27,7 @@ pub(crate) fn march<const D: usize>(
     store: bool,
 ) -> Result<FdeTrajectory<D>> {
     match disc {
-        Discretisation::Volterra { b, a, iters } => volterra::forward(f, y0, grid, b, a.as_ref(), *iters, history, store),
+        Discretisation::Volterra { b, a, iters, alpha } => volterra::forward(f, y0, grid, b, a.as_ref(), *iters, *alpha, history, store),
         Discretisation::Derivative { d, sigma, caputo, new_point } => {
             let c = Coefs { sigma: *sigma, d0: d.toe[0], shift: if *caputo { 1.0 } else { 0.0 }, iters: new_point.unwrap_or(0) };
             derivative::forward(f, y0, grid, d, c, history, store)
@@ -44,7 +44,10 @@ fn validate<const D: usize>(y0: &Tensor<D>, alpha: f64, grid: &UniformGrid, sche
         if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
             return Err(Error::InvalidTolerance { name: "tol", value: tol });
         }
-        return Err(Error::Unsupported { method: "fast history".into(), what: "this release (use dense or short memory)".into() });
+        // No SOE form is implemented for the derivative-form schemes (see `fde::fast`).
+        if !matches!(scheme, Scheme::Predictor | Scheme::Abm { .. }) {
+            return Err(Error::Unsupported { method: "fast history".into(), what: "fast history for derivative-form schemes (use predictor or abm)".into() });
+        }
     }
     if !all_finite(y0) {
         return Err(Error::NonFinite { t: grid.t0, step: 0 });
@@ -183,15 +186,16 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                     Discretisation::Volterra { b, a, .. } => {
                         let (bv, bd) = b.split();
                         let a = a.map(|a| a.split());
-                        volterra::adjoint(&mut ev, &tr, &self.grid, (&bv, &bd), a.as_ref().map(|(v, d)| (v, d)), self.history, &g, &mut grads, &mut stats)
+                        volterra::adjoint(&mut ev, &tr, &self.grid, (&bv, &bd), a.as_ref().map(|(v, d)| (v, d)), self.alpha, self.history, &g, &mut grads, &mut stats)
                     }
                     Discretisation::Derivative { d, sigma, caputo, new_point } => {
                         let (dv, dd): (Kernel<f64>, Kernel<f64>) = d.split();
                         let c = Coefs { sigma: sigma.v, d0: dv.toe[0], shift: if caputo { 1.0 } else { 0.0 }, iters: new_point.unwrap_or(0) };
-                        derivative::adjoint(&mut ev, &tr, &self.grid, (&dv, &dd), c, (sigma.d, dd.toe[0]), self.history, &g, &mut grads, &mut stats)
+                        let (y0, alpha) = derivative::adjoint(&mut ev, &tr, &self.grid, (&dv, &dd), c, (sigma.d, dd.toe[0]), self.history, &g, &mut grads, &mut stats);
+                        (y0, Some(alpha))
                     }
                 };
-                Ok(Grads { y0, params: grads.finish(), alpha: Some(alpha), stats })
+                Ok(Grads { y0, params: grads.finish(), alpha, stats })
             }
         }
     }

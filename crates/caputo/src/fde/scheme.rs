@@ -69,7 +69,7 @@ pub enum Scheme {
 
 /// What a scheme reduces to on a given grid (weights in the scalar `R`).
 pub(crate) enum Discretisation<R> {
-    Volterra { b: Kernel<R>, a: Option<Kernel<R>>, iters: usize },
+    Volterra { b: Kernel<R>, a: Option<Kernel<R>>, iters: usize, alpha: R },
     Derivative { d: Kernel<R>, sigma: R, caputo: bool, new_point: Option<usize> },
 }
 

@@ -11,11 +11,15 @@
 //! `∂L/∂y0 = Σ_n (p̄_n + S̄_n) + ∂L/∂y_0 + J(y_0)ᵀ f̄_0`. One VJP per forward evaluation.
 //! `∂L/∂α = Σ_j ⟨f_j, Σ_{m>j} ∂B(m,j) p̄_m + ∂A(m,j) S̄_m⟩ + Σ_{n,k} ∂A(n,n) ⟨q̄^{k+1}, f(t_n, q^k)⟩`:
 //! the same anti-causal convolutions with the α-derivatives of the weights.
+//!
+//! Both directions go through one history abstraction (`history::HistorySum` forward,
+//! `history::HistoryTranspose` in reverse): every stored row (dense, short memory), or an exact window
+//! plus sum-of-exponentials modes (fast history, [`super::fast`]; no `∂L/∂α` there).
 
 use burn::tensor::Tensor;
 
 use super::grid::UniformGrid;
-use super::history::{History, RowStore};
+use super::history::{History, HistorySum, HistoryTranspose};
 use super::kernel::Kernel;
 use crate::error::{Error, Result};
 use crate::field::{Evaluator, ParamGrads, VectorField};
@@ -63,12 +67,13 @@ pub(crate) fn forward<const D: usize>(
     b: &Kernel<f64>,
     a: Option<&Kernel<f64>>,
     iters: usize,
+    alpha: f64,
     history: History,
     store: bool,
 ) -> Result<FdeTrajectory<D>> {
     let dims = y0.dims();
     let mut stats = Stats::default();
-    let mut fs = RowStore::new();
+    let mut fs = HistorySum::new(history, alpha, grid.h, grid.n_steps, b, a);
     let mut states = Vec::new();
     let mut iterates = Vec::new();
     let mut outputs = Vec::new();
@@ -86,12 +91,11 @@ pub(crate) fn forward<const D: usize>(
     fs.push(flat(f(grid.t(0), y0.clone())));
     for n in 1..=grid.n_steps {
         let t = grid.t(n);
-        let lo = history.first(n);
-        let p = add_opt(y0.clone(), fs.weighted_sum(lo, &b.row(n, lo)), dims);
+        let p = add_opt(y0.clone(), fs.sum_b(), dims);
         let mut y = p;
         let mut its = Vec::new();
         if let Some(a) = a {
-            let s = add_opt(y0.clone(), fs.weighted_sum(lo, &a.row(n, lo)), dims);
+            let s = add_opt(y0.clone(), fs.sum_a(), dims);
             for _ in 0..iters {
                 if store {
                     its.push(y.clone());
@@ -109,11 +113,13 @@ pub(crate) fn forward<const D: usize>(
         stats.steps += 1;
     }
     let per = bytes(&y0);
-    stats.peak_stored_bytes = fs.bytes() + (states.len() + iterates.iter().map(Vec::len).sum::<usize>() + outputs.len()) * per;
+    stats.peak_stored_bytes =
+        fs.bytes() + (states.len() + iterates.iter().map(Vec::len).sum::<usize>() + outputs.len()) * per;
     Ok(FdeTrajectory { states, iterates, outputs, stats })
 }
 
-/// The exact discrete adjoint. Returns `(∂L/∂y0, ∂L/∂α)` and adds `∂L/∂θ` to `grads`.
+/// The exact discrete adjoint. Returns `(∂L/∂y0, ∂L/∂α)` (`None` for fast history) and adds
+/// `∂L/∂θ` to `grads`. `b` and `a` are `(value, ∂/∂α)` kernel pairs.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     ev: &mut Evaluator<'_, D, F>,
@@ -121,16 +127,17 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     grid: &UniformGrid,
     b: (&Kernel<f64>, &Kernel<f64>),
     a: Option<(&Kernel<f64>, &Kernel<f64>)>,
+    alpha: f64,
     history: History,
     g: &[Tensor<D>],
     grads: &mut ParamGrads<F>,
     stats: &mut Stats,
-) -> (Tensor<D>, f64) {
+) -> (Tensor<D>, Option<f64>) {
     let nn = grid.n_steps;
     let dims = tr.states[0].dims();
     let zero = tr.states[0].zeros_like();
-    let mut rev_p = RowStore::new();
-    let mut rev_s = RowStore::new();
+    let mut rev = HistoryTranspose::new(history, alpha, grid.h, nn, b, a);
+    let with_alpha = rev.has_alpha();
     let mut y0_bar = zero.clone();
     let mut dalpha = 0.0;
     // Loss cotangents per grid index.
@@ -141,24 +148,14 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
             None => gk.clone(),
         });
     }
-    // Rows n > j that use column j: n ≤ j + L under short memory.
-    let hi_of = |j: usize| match history {
-        History::Short(l) => (j + l).min(nn),
-        _ => nn,
-    };
     for n in (0..=nn).rev() {
         let t = grid.t(n);
-        let hi = hi_of(n);
-        let start = nn - hi; // push index of row `hi`
-        let conv = |store: &RowStore, k: &Kernel<f64>| store.weighted_sum(start, &k.col_rev(n, hi));
-        let mut fbar = add_opt(zero.clone(), conv(&rev_p, b.0), dims);
-        let mut fbar_da = add_opt(zero.clone(), conv(&rev_p, b.1), dims);
-        if let Some((av, ad)) = a {
-            fbar = add_opt(fbar, conv(&rev_s, av), dims);
-            fbar_da = add_opt(fbar_da, conv(&rev_s, ad), dims);
-        }
+        let (fbar, fbar_da) = rev.sum(n);
+        let fbar = add_opt(zero.clone(), fbar, dims);
         let (f_n, jt) = ev.eval_and_vjp(t, tr.states[n].clone(), fbar, grads);
-        dalpha += dot(f_n, fbar_da);
+        if let Some(da) = fbar_da {
+            dalpha += dot(f_n, unflat(da, dims));
+        }
         let mut y_bar = jt;
         if let Some(lb) = &loss_bar[n] {
             y_bar = y_bar + lb.clone();
@@ -175,20 +172,19 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
             for q in its.iter().rev() {
                 s_bar = s_bar + q_bar.clone();
                 let (phi, jt) = ev.eval_and_vjp(t, q.clone(), q_bar.clone().mul_scalar(av.toe[0]), grads);
-                dalpha += ad.toe[0] * dot(phi, q_bar.clone());
+                if with_alpha {
+                    dalpha += ad.toe[0] * dot(phi, q_bar.clone());
+                }
                 q_bar = jt;
             }
         }
         y0_bar = y0_bar + q_bar.clone() + s_bar.clone();
-        rev_p.push(flat(q_bar));
-        if a.is_some() {
-            rev_s.push(flat(s_bar));
-        }
+        rev.push(flat(q_bar), a.is_some().then(|| flat(s_bar)));
     }
     stats.field_evals += ev.n_evals;
     stats.vjps += ev.n_vjps;
     let per = bytes(&zero);
     let stored = tr.states.len() + tr.iterates.iter().map(Vec::len).sum::<usize>();
-    stats.peak_stored_bytes = stats.peak_stored_bytes.max(stored * per + rev_p.bytes() + rev_s.bytes());
-    (y0_bar, dalpha)
+    stats.peak_stored_bytes = stats.peak_stored_bytes.max(stored * per + rev.bytes());
+    (y0_bar, with_alpha.then_some(dalpha))
 }

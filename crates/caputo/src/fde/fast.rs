@@ -1,0 +1,533 @@
+//! Fast history for the Volterra-form schemes (predictor, ABM): the far past through `Q`
+//! sum-of-exponentials modes, so a solve costs `O(N·Q·d)` time and `O((Q + w)·d)` history
+//! memory instead of `O(N²·d)` and `O(N·d)` ([`super::History::Fast`]).
+//!
+//! # The scheme
+//!
+//! Both history sums of a Volterra scheme, `Σ_{j<n} B(n,j) f_j` (product rectangle) and
+//! `Σ_{j<n} A(n,j) f_j` (product trapezoid), are exact integrals `I^α f̃(t_n)` of an
+//! interpolant `f̃` of the `f_j` against the kernel `(t_n − τ)^{α−1}/Γ(α)`. Split the cells by
+//! their distance from `t_n`:
+//!
+//! * the last [`WINDOW`] cells keep their exact weights (a ring buffer of `w = WINDOW` rows);
+//! * older cells see the kernel only at distances `t_n − τ ∈ [w h, T]`, where it is replaced by
+//!   the sum of exponentials `t^{−γ} ≈ Σ_q w_q e^{−s_q t}` of [`SoeKernel::new`]
+//!   (`γ = 1 − α`, `δ = w h`, `T = t_N − t_0`, relative error `≤ tol` on `[δ, T]`).
+//!
+//! With `d_q = e^{−s_q h}`, every old cell's weight is then a geometric sequence in its lag, so
+//! one set of modes `Z_q(n) = Σ_{j ≤ n−1−w} d_q^{n−1−w−j} f_j` serves both sums,
+//!
+//! $$ Z_q(n+1) = d_q Z_q(n) + f_{n-w}, \qquad
+//!    \textstyle\sum_{j \le n-1-w} B(n,j) f_j \approx \sum_q r^B_q Z_q(n), $$
+//!
+//! with `r^B_q` the rectangle injection of [`SoeKernel::rect_history_weights`] over `Γ(α)`; the
+//! trapezoid readout is `r^A_q = (ι^L_q + ι^R_q d_q)/Γ(α)` from
+//! [`SoeKernel::trap_history_weights`]. Two corrections make the trapezoid exact in structure:
+//! the node on the window edge (lag `w`) also receives the right-end share `ρ = Σ_q ι^R_q/Γ(α)`
+//! of the first mode cell (its exact part is the left-end cell weight `L_{w−1}`), and `f_0`, the
+//! left end of cell 0 only, has no right-end share: the readout over-counts it by
+//! `Σ_q ι^R_q d_q^{n−w}/Γ(α)`, which is subtracted (`f_0` is kept as one extra row). This is the
+//! `j = 0` column of the Diethelm–Ford–Freed weights, `c·a_{0,n} = L_{n−1}`.
+//!
+//! Per step: one batched update `modes = modes * decay[Q,1] + f_row[1,d]` and one readout
+//! `r[1,Q] · modes[Q,d]` per sum — `O(Q·d)` work in three tensor operations, on CPU and GPU
+//! alike. The fast scheme *is* the forward map (results differ from the dense scheme by about
+//! `tol` relative, test `fast_history_matches_dense_within_tolerance`); in exact arithmetic it
+//! equals the dense engine run with the Toeplitz-plus-first-column kernel the modes represent
+//! (unit test `fast_sums_equal_dense_sums_with_the_represented_kernel`).
+//!
+//! # Gradients
+//!
+//! The discrete adjoint needs the transposed, anti-causal sums
+//! `f̄_j = Σ_{m>j} B(m,j) p̄_m + A(m,j) S̄_m`. For the represented kernel they are the same
+//! recurrence run backward in time: `V_q(j−1) = d_q V_q(j) + r^B_q p̄_{j+w} + r^A_q S̄_{j+w}`,
+//! read out with ones, plus the exact window and the transposed `f_0` correction (unit test
+//! `fast_transpose_equals_dense_transpose_with_the_represented_kernel`). `DiscreteAdjoint` with
+//! fast history therefore equals `Direct` through the fast forward to rounding (test
+//! `fast_discrete_adjoint_matches_direct_to_roundoff`), in `O(N·Q·d)` work.
+//! `∂L/∂α` is not available with fast history (`Grads::alpha` is `None`): the SOE nodes, weights
+//! and their number depend on `γ = 1 − α` through the construction of [`SoeKernel::new`] and
+//! are not differentiated.
+//!
+//! # Order
+//! Unchanged: the kernel error `tol` adds `O(tol)` to the scheme's `O(h^p)` error (test
+//! `fast_history_keeps_the_order_of_convergence`).
+//!
+//! # Cost
+//! Time `O(N·(Q + w)·d)` for the history plus the scheme's field evaluations; history memory
+//! `(Q + w + 1)·d` numbers. `Q` grows like `ln(1/tol)·ln(N/w)`: 35 modes for `tol = 1e-6`
+//! and 72 for `tol = 1e-10` at `N = 10⁴`, `α = 0.6`, two to three more per factor 4 in `N`
+//! (unit test `mode_count_grows_like_log_n`). So the memory is independent of `N` up to that
+//! logarithm (test `fast_history_memory_is_independent_of_n`).
+//!
+//! # Derivative-form schemes
+//! L1, Grünwald–Letnikov, the product trapezoid (finite-part) rule and multi-term are rejected
+//! with [`crate::Error::Unsupported`]. L1 has an SOE form (kernel `t^{−1−α}` after integration
+//! by parts, Jiang et al. 2017) that is not implemented yet. Grünwald–Letnikov has none: its
+//! weights `(−1)^j C(α, j)` are the Taylor coefficients of `(1 − z)^α`, not samples or cell
+//! integrals of a power kernel, so no exponential sum reproduces them with a uniform relative
+//! error; the route there is a blocked or FFT convolution (Hairer–Lubich–Schlichte), which
+//! keeps `O(N·d)` memory.
+//!
+//! # Example
+//! ```
+//! use burn::tensor::{Device, Tensor};
+//! use caputo::fde::{solve, History, Scheme};
+//! use caputo::field::FnField;
+//! let dev = Device::flex();
+//! let field = FnField::new(|_t: f64, y: Tensor<1>| -y);
+//! let y0 = Tensor::<1>::from_floats([1.0], &dev);
+//! let abm = Scheme::Abm { corrector_iters: 1 };
+//! let fast = solve(&field, y0.clone(), 0.5, &[0.0, 1.0], 512, &abm, History::Fast { tol: 1e-6 }).unwrap();
+//! let dense = solve(&field, y0, 0.5, &[0.0, 1.0], 512, &abm, History::Dense).unwrap();
+//! let (a, b) = (caputo::tensor::scalar(fast.y[1].clone()), caputo::tensor::scalar(dense.y[1].clone()));
+//! assert!((a - b).abs() < 1e-5);
+//! ```
+//!
+//! # References
+//! S. Jiang, J. Zhang, Q. Zhang, Z. Zhang, *Fast evaluation of the Caputo fractional derivative
+//! and its applications to fractional diffusion equations*, Commun. Comput. Phys. 21 (2017)
+//! 650–678; D. Baffet, J. S. Hesthaven, *A kernel compression scheme for fractional
+//! differential equations*, SIAM J. Numer. Anal. 55 (2017) 496–520; reference notes `fde.md`
+//! §4a–4b.
+
+use std::collections::VecDeque;
+
+use burn::tensor::Tensor;
+
+use super::kernel::Kernel;
+use super::soe::{SoeKernel, product_trapezoid_cell_weights};
+use crate::special::gamma;
+use crate::tensor::from_vec_like;
+
+/// Cells next to the evaluation point that keep their exact weights; the modes start at
+/// distance `WINDOW·h` (the SOE's `δ`).
+pub const WINDOW: usize = 4;
+
+/// The sum of exponentials that [`super::History::Fast`] uses for `t^{−γ}`, `γ = 1 − α`, on a
+/// grid of `n_steps` steps of size `h` (`δ = WINDOW·h`, `T = n_steps·h`); its
+/// [`SoeKernel::len`] is the number of modes `Q`. At `α = 1` the kernel is the constant 1: one
+/// exact constant mode.
+pub fn soe_kernel(alpha: f64, h: f64, n_steps: usize, tol: f64) -> SoeKernel {
+    let delta = WINDOW as f64 * h;
+    // The modes are read only for n > WINDOW; keep T > δ on grids too short to need them.
+    let t_max = n_steps.max(WINDOW + 1) as f64 * h;
+    let gamma_exp = 1.0 - alpha;
+    if gamma_exp <= 0.0 {
+        return SoeKernel { gamma: 0.0, s: vec![0.0], w: vec![1.0], delta, t_max, eps: tol };
+    }
+    SoeKernel::new(gamma_exp, delta, t_max, tol)
+}
+
+/// The coefficients of the fast history of one Volterra scheme on one grid: exact window
+/// weights, mode decays and readouts.
+#[derive(Debug, Clone)]
+pub(crate) struct FastPlan {
+    h: f64,
+    /// `s_q` (for the `f_0` correction).
+    rate: Vec<f64>,
+    /// `e^{−s_q h}`.
+    decay: Vec<f64>,
+    /// `r^B_q`: rectangle readout.
+    read_b: Vec<f64>,
+    /// `r^A_q`: trapezoid readout (ABM only).
+    read_a: Option<Vec<f64>>,
+    /// `ι^R_q/Γ(α)`: right-end injection (ABM only).
+    right: Vec<f64>,
+    /// `B` at lags `1..=WINDOW`.
+    b_win: Vec<f64>,
+    /// `A` at lags `1..=WINDOW` for `j ≥ 1` (the edge lag includes `ρ`).
+    a_win: Vec<f64>,
+    /// `A(n, 0)` for `n ≤ WINDOW`.
+    a_col0: Vec<f64>,
+}
+
+impl FastPlan {
+    /// The plan for the kernels `b` (and `a`) of a Volterra scheme of order `alpha` on
+    /// `n_steps` steps of size `h`, with kernel accuracy `tol`.
+    pub(crate) fn new(alpha: f64, h: f64, n_steps: usize, tol: f64, b: &Kernel<f64>, a: Option<&Kernel<f64>>) -> Self {
+        let w = WINDOW;
+        let soe = soe_kernel(alpha, h, n_steps, tol);
+        // 1/Γ(α) as a product: the readouts are reused every step.
+        let inv_g = 1.0 / gamma(alpha);
+        let rect = soe.rect_history_weights(h, w);
+        let read_b = rect.inject.iter().map(|x| x * inv_g).collect();
+        let lag = |k: &Kernel<f64>, m: usize| k.toe.get(m).copied().unwrap_or(0.0);
+        let b_win = (1..=w).map(|m| lag(b, m)).collect();
+        let (read_a, right, a_win, a_col0) = match a {
+            Some(a) => {
+                let trap = soe.trap_history_weights(h, w);
+                let read_a = (0..soe.len())
+                    .map(|q| (trap.inject_left[q] + trap.inject_right[q] * trap.decay[q]) * inv_g)
+                    .collect();
+                let right: Vec<f64> = trap.inject_right.iter().map(|x| x * inv_g).collect();
+                let rho: f64 = right.iter().sum();
+                let (left_edge, _) = product_trapezoid_cell_weights(alpha, h, w - 1);
+                let a_win = (1..=w).map(|m| if m < w { lag(a, m) } else { left_edge + rho }).collect();
+                let a_col0 = (0..=w).map(|n| if n == 0 || n > n_steps { 0.0 } else { a.at(n, 0) }).collect();
+                (Some(read_a), right, a_win, a_col0)
+            }
+            None => (None, vec![], vec![], vec![]),
+        };
+        Self { h, rate: soe.s.clone(), decay: rect.decay, read_b, read_a, right, b_win, a_win, a_col0 }
+    }
+
+    /// Number of modes `Q`.
+    pub(crate) fn modes(&self) -> usize {
+        self.decay.len()
+    }
+
+    /// Exact-window weight of `A` for the node at lag `k ∈ 1..=WINDOW` in row `n`.
+    fn a_weight(&self, n: usize, k: usize) -> f64 {
+        if n == k { self.a_col0[n] } else { self.a_win[k - 1] }
+    }
+
+    /// What the trapezoid readout over-counts `f_0` by in row `n > WINDOW`.
+    fn col0_excess(&self, n: usize) -> f64 {
+        let dist = (n - WINDOW) as f64 * self.h;
+        self.rate.iter().zip(&self.right).map(|(s, r)| r * (-s * dist).exp()).sum()
+    }
+
+    /// The dense kernels `(B, A)` this plan represents on `n_steps` steps (`a_diag`: the
+    /// corrector's diagonal weight) — the oracle of the unit tests.
+    #[cfg(test)]
+    fn represented(&self, n_steps: usize, a_diag: f64) -> (Kernel<f64>, Option<Kernel<f64>>) {
+        let w = WINDOW;
+        let far = |r: &[f64], k: usize| -> f64 {
+            r.iter().zip(&self.decay).map(|(r, d)| r * d.powi((k - 1 - w) as i32)).sum()
+        };
+        let b = (0..=n_steps)
+            .map(|k| {
+                if k == 0 {
+                    0.0
+                } else if k <= w {
+                    self.b_win[k - 1]
+                } else {
+                    far(&self.read_b, k)
+                }
+            })
+            .collect();
+        let b = Kernel { toe: b, col0: None };
+        let a = self.read_a.as_ref().map(|ra| {
+            let toe = (0..=n_steps)
+                .map(|k| {
+                    if k == 0 {
+                        a_diag
+                    } else if k <= w {
+                        self.a_win[k - 1]
+                    } else {
+                        far(ra, k)
+                    }
+                })
+                .collect();
+            let col0 =
+                (0..=n_steps).map(|n| if n <= w { self.a_col0[n] } else { far(ra, n) - self.col0_excess(n) }).collect();
+            Kernel { toe, col0: Some(col0) }
+        });
+        (b, a)
+    }
+}
+
+fn axpy(acc: Option<Tensor<1>>, w: f64, x: &Tensor<1>) -> Option<Tensor<1>> {
+    if w == 0.0 {
+        return acc;
+    }
+    let t = x.clone().mul_scalar(w);
+    Some(match acc {
+        Some(a) => a + t,
+        None => t,
+    })
+}
+
+fn add(acc: Option<Tensor<1>>, t: Tensor<1>) -> Tensor<1> {
+    match acc {
+        Some(a) => a + t,
+        None => t,
+    }
+}
+
+/// `[rows, cols]` constant on the device and in the dtype of `like`.
+fn constant(v: &[f64], shape: [usize; 2], like: &Tensor<1>) -> Tensor<2> {
+    from_vec_like(v.to_vec(), shape, like)
+}
+
+/// The causal fast history `Σ_{j<n} B(n,j) f_j` (and `A`) of the forward march.
+#[derive(Debug, Clone)]
+pub(crate) struct SoeHistory {
+    plan: FastPlan,
+    /// Newest first: `ring[k−1] = f_{n−k}`.
+    ring: VecDeque<Tensor<1>>,
+    /// `Z [Q, d]` once a row has left the window.
+    modes: Option<Tensor<2>>,
+    /// `f_0`, for the corrector's `j = 0` column.
+    first: Option<Tensor<1>>,
+    /// `(decay [Q,1], r^B [1,Q], r^A [1,Q])` on the rows' device.
+    consts: Option<(Tensor<2>, Tensor<2>, Option<Tensor<2>>)>,
+    len: usize,
+}
+
+impl SoeHistory {
+    pub(crate) fn new(plan: FastPlan) -> Self {
+        Self { plan, ring: VecDeque::with_capacity(WINDOW + 1), modes: None, first: None, consts: None, len: 0 }
+    }
+
+    /// Appends `f_n` (`n` = rows pushed so far).
+    pub(crate) fn push(&mut self, row: Tensor<1>) {
+        if self.len == 0 && self.plan.read_a.is_some() {
+            self.first = Some(row.clone());
+        }
+        self.ring.push_front(row);
+        self.len += 1;
+        if self.ring.len() > WINDOW {
+            let old = self.ring.pop_back().expect("ring holds WINDOW + 1 rows");
+            let d = old.dims()[0];
+            let q = self.plan.modes();
+            let (decay, _, _) = self.consts.get_or_insert_with(|| {
+                let p = &self.plan;
+                (
+                    constant(&p.decay, [q, 1], &old),
+                    constant(&p.read_b, [1, q], &old),
+                    p.read_a.as_ref().map(|r| constant(r, [1, q], &old)),
+                )
+            });
+            let old = old.reshape([1, d]);
+            self.modes = Some(match self.modes.take() {
+                Some(z) => z * decay.clone() + old,
+                None => old.repeat_dim(0, q),
+            });
+        }
+    }
+
+    fn readout(&self, r: &Tensor<2>) -> Option<Tensor<1>> {
+        self.modes.as_ref().map(|z| {
+            let d = z.dims()[1];
+            r.clone().matmul(z.clone()).reshape([d])
+        })
+    }
+
+    /// `Σ_{j<n} B(n,j) f_j` for `n` = rows pushed; `None` when empty.
+    pub(crate) fn sum_b(&self) -> Option<Tensor<1>> {
+        let mut acc = None;
+        for (k, f) in self.ring.iter().enumerate() {
+            acc = axpy(acc, self.plan.b_win[k], f);
+        }
+        match self.consts.as_ref().and_then(|(_, rb, _)| self.readout(rb)) {
+            Some(far) => Some(add(acc, far)),
+            None => acc,
+        }
+    }
+
+    /// `Σ_{j<n} A(n,j) f_j` for `n` = rows pushed (ABM corrector history).
+    pub(crate) fn sum_a(&self) -> Option<Tensor<1>> {
+        let n = self.len;
+        let mut acc = None;
+        for (k, f) in self.ring.iter().enumerate() {
+            acc = axpy(acc, self.plan.a_weight(n, k + 1), f);
+        }
+        let far = self.consts.as_ref().and_then(|(_, _, ra)| ra.as_ref()).and_then(|ra| self.readout(ra));
+        match (far, &self.first) {
+            (Some(far), Some(f0)) => {
+                let acc = axpy(acc, -self.plan.col0_excess(n), f0);
+                Some(add(acc, far))
+            }
+            _ => acc,
+        }
+    }
+
+    /// Bytes held: modes, window and `f_0`.
+    pub(crate) fn bytes(&self) -> usize {
+        use crate::tensor::bytes;
+        self.modes.as_ref().map_or(0, bytes)
+            + self.ring.iter().map(bytes).sum::<usize>()
+            + self.first.as_ref().map_or(0, bytes)
+    }
+}
+
+/// The anti-causal fast sums `f̄_j = Σ_{m>j} B(m,j) p̄_m + A(m,j) S̄_m` of the reverse sweep:
+/// the transpose of [`SoeHistory`].
+#[derive(Debug, Clone)]
+pub(crate) struct SoeAdjoint {
+    plan: FastPlan,
+    n_steps: usize,
+    /// Newest first: `ring[k−1] = (p̄_{j+k}, S̄_{j+k})`.
+    ring: VecDeque<(Tensor<1>, Option<Tensor<1>>)>,
+    /// `V [Q, d]` once a row has left the window.
+    modes: Option<Tensor<2>>,
+    /// `Σ_{m>WINDOW} excess(m) S̄_m`: the transposed `f_0` correction.
+    excess: Option<Tensor<1>>,
+    /// `(decay [Q,1], injection [Q, 1 or 2])` on the rows' device.
+    consts: Option<(Tensor<2>, Tensor<2>)>,
+    len: usize,
+}
+
+impl SoeAdjoint {
+    pub(crate) fn new(plan: FastPlan, n_steps: usize) -> Self {
+        Self {
+            plan,
+            n_steps,
+            ring: VecDeque::with_capacity(WINDOW + 1),
+            modes: None,
+            excess: None,
+            consts: None,
+            len: 0,
+        }
+    }
+
+    /// Appends `(p̄_m, S̄_m)` for `m = N, N−1, …` in turn.
+    pub(crate) fn push(&mut self, p_bar: Tensor<1>, s_bar: Option<Tensor<1>>) {
+        self.ring.push_front((p_bar, s_bar));
+        self.len += 1;
+        if self.ring.len() > WINDOW {
+            let (p, s) = self.ring.pop_back().expect("ring holds WINDOW + 1 rows");
+            let m = self.n_steps + 1 + WINDOW - self.len;
+            let d = p.dims()[0];
+            let q = self.plan.modes();
+            let (decay, inject) = self.consts.get_or_insert_with(|| {
+                let pl = &self.plan;
+                let inj: Vec<f64> = match &pl.read_a {
+                    Some(ra) => pl.read_b.iter().zip(ra).flat_map(|(b, a)| [*b, *a]).collect(),
+                    None => pl.read_b.clone(),
+                };
+                let cols = inj.len() / q;
+                (constant(&pl.decay, [q, 1], &p), constant(&inj, [q, cols], &p))
+            });
+            let x: Tensor<2> = match &s {
+                Some(s) => Tensor::stack(vec![p, s.clone()], 0),
+                None => p.reshape([1, d]),
+            };
+            let new = inject.clone().matmul(x);
+            self.modes = Some(match self.modes.take() {
+                Some(v) => v * decay.clone() + new,
+                None => new,
+            });
+            if let Some(s) = s {
+                let e = s.mul_scalar(self.plan.col0_excess(m));
+                self.excess = Some(match self.excess.take() {
+                    Some(x) => x + e,
+                    None => e,
+                });
+            }
+        }
+    }
+
+    /// `f̄_j` for `j = N − (rows pushed)`; `None` when no row contributes.
+    pub(crate) fn sum(&self, j: usize) -> Option<Tensor<1>> {
+        debug_assert_eq!(j + self.len, self.n_steps, "transposed history read out of order; this is a bug");
+        let mut acc = None;
+        for (k, (p, s)) in self.ring.iter().enumerate() {
+            acc = axpy(acc, self.plan.b_win[k], p);
+            if let Some(s) = s {
+                acc = axpy(acc, self.plan.a_weight(j + k + 1, k + 1), s);
+            }
+        }
+        if let Some(v) = &self.modes {
+            let d = v.dims()[1];
+            acc = Some(add(acc, v.clone().sum_dim(0).reshape([d])));
+            if let (0, Some(e)) = (j, &self.excess) {
+                acc = acc.map(|a| a - e.clone());
+            }
+        }
+        acc
+    }
+
+    /// Bytes held: modes, window and the `f_0` accumulator.
+    pub(crate) fn bytes(&self) -> usize {
+        use crate::tensor::bytes;
+        let ring: usize = self.ring.iter().map(|(p, s)| bytes(p) + s.as_ref().map_or(0, bytes)).sum();
+        self.modes.as_ref().map_or(0, bytes) + ring + self.excess.as_ref().map_or(0, bytes)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::fde::abm::corrector_kernel;
+    use crate::fde::history::RowStore;
+    use crate::fde::predictor::predictor_kernel;
+    use crate::tensor::{from_vec, to_vec};
+    use crate::testkit::f64_device;
+
+    fn rows(n: usize, d: usize) -> Vec<Vec<f64>> {
+        (0..n).map(|j| (0..d).map(|c| ((j * 7 + c * 3) as f64 * 0.37).sin() + 0.5).collect()).collect()
+    }
+
+    fn close(a: Option<Tensor<1>>, b: Option<Tensor<1>>, what: &str) {
+        let (a, b) = (a.map(to_vec).unwrap_or_default(), b.map(to_vec).unwrap_or_default());
+        let scale = a.iter().chain(&b).fold(1e-300f64, |m, x| m.max(x.abs()));
+        let n = a.len().max(b.len());
+        for i in 0..n {
+            let (x, y) = (a.get(i).copied().unwrap_or(0.0), b.get(i).copied().unwrap_or(0.0));
+            assert!((x - y).abs() <= 1e-13 * scale, "{what}[{i}]: {x} vs {y}");
+        }
+    }
+
+    #[test]
+    fn fast_sums_equal_dense_sums_with_the_represented_kernel() {
+        let dev = f64_device().inner();
+        let (n_steps, h) = (60, 0.05);
+        let data = rows(n_steps + 1, 3);
+        for alpha in [0.3, 0.6, 1.0] {
+            let b = predictor_kernel(alpha, h, n_steps);
+            let a = corrector_kernel(alpha, h, n_steps);
+            let plan = FastPlan::new(alpha, h, n_steps, 1e-8, &b, Some(&a));
+            let (rb, ra) = plan.represented(n_steps, a.toe[0]);
+            let ra = ra.unwrap();
+            let mut fast = SoeHistory::new(plan);
+            let mut dense = RowStore::new();
+            for (n, row) in data.iter().enumerate() {
+                if n > 0 {
+                    close(fast.sum_b(), dense.weighted_sum(0, &rb.row(n, 0)), &format!("α={alpha} B row {n}"));
+                    close(fast.sum_a(), dense.weighted_sum(0, &ra.row(n, 0)), &format!("α={alpha} A row {n}"));
+                }
+                let r = from_vec(row.clone(), [3], &dev);
+                fast.push(r.clone());
+                dense.push(r);
+            }
+            // The represented kernel is the dense one up to the SOE error.
+            for m in 1..=n_steps {
+                assert!((rb.toe[m] - b.toe[m]).abs() <= 1e-8 * b.toe[m], "α={alpha} B lag {m}");
+                assert!((ra.toe[m] - a.toe[m]).abs() <= 1e-8 * a.toe[m], "α={alpha} A lag {m}");
+                assert!((ra.at(m, 0) - a.at(m, 0)).abs() <= 1e-8 * a.at(m, 0), "α={alpha} A col0 {m}");
+            }
+        }
+    }
+
+    #[test]
+    fn fast_transpose_equals_dense_transpose_with_the_represented_kernel() {
+        let dev = f64_device().inner();
+        let (n_steps, h) = (40, 0.1);
+        let data = rows(2 * (n_steps + 1), 2);
+        for (alpha, corrector) in [(0.4, false), (0.4, true), (0.9, true)] {
+            let b = predictor_kernel(alpha, h, n_steps);
+            let a = corrector_kernel(alpha, h, n_steps);
+            let plan = FastPlan::new(alpha, h, n_steps, 1e-10, &b, corrector.then_some(&a));
+            let (rb, ra) = plan.represented(n_steps, a.toe[0]);
+            let mut fast = SoeAdjoint::new(plan, n_steps);
+            let (mut dp, mut ds) = (RowStore::new(), RowStore::new());
+            for j in (0..=n_steps).rev() {
+                let start = 0;
+                let mut want = dp.weighted_sum(start, &rb.col_rev(j, n_steps));
+                if let Some(x) = ra.as_ref().and_then(|ra| ds.weighted_sum(start, &ra.col_rev(j, n_steps))) {
+                    want = Some(add(want, x));
+                }
+                close(fast.sum(j), want, &format!("α={alpha} corrector={corrector} column {j}"));
+                let p = from_vec(data[2 * j].clone(), [2], &dev);
+                let s = from_vec(data[2 * j + 1].clone(), [2], &dev);
+                dp.push(p.clone());
+                ds.push(s.clone());
+                fast.push(p, corrector.then_some(s));
+            }
+        }
+    }
+
+    #[test]
+    fn mode_count_grows_like_log_n() {
+        // The counts the module docs quote (α = 0.6, N = 10⁴), and slow growth in N.
+        for (tol, q_doc) in [(1e-6, 35), (1e-10, 72)] {
+            let q = |n: usize| soe_kernel(0.6, 1.0 / n as f64, n, tol).len();
+            assert_eq!(q(10_000), q_doc, "tol {tol:e}");
+            let (q1, q4) = (q(1000), q(4000));
+            assert!(q4 > q1 && q4 - q1 <= 4, "tol {tol:e}: Q(1000) = {q1}, Q(4000) = {q4}");
+        }
+    }
+}

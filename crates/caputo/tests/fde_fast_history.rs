@@ -1,0 +1,216 @@
+//! Fast (sum-of-exponentials) history: agreement with the dense scheme to the kernel
+//! tolerance, unchanged convergence order, exact discrete adjoint, gradients, N-independent
+//! memory, and the schemes it does not support.
+
+use burn::tensor::Tensor;
+use caputo::fde::{History, Scheme, fde_forward, solve};
+use caputo::grad::Method;
+use caputo::nn::MlpField;
+use caputo::problems::{LotkaVolterra, smooth_square};
+use caputo::tensor::{from_vec, scalar, to_vec};
+use caputo::testkit::{error_table, f64_device, fitted_order, flat_grads, max_rel_diff};
+use caputo::{Error, VectorField};
+
+const ABM: Scheme = Scheme::Abm { corrector_iters: 1 };
+
+fn plain() -> burn::tensor::Device {
+    f64_device().inner()
+}
+
+/// Every output of a solve, flattened.
+fn outputs<F: VectorField<1>>(f: &F, y0: &[f64], alpha: f64, t: &[f64], n: usize, s: &Scheme, h: History) -> Vec<f64> {
+    let sol = solve(f, from_vec(y0.to_vec(), [y0.len()], &plain()), alpha, t, n, s, h).unwrap();
+    sol.y.into_iter().flat_map(to_vec).collect()
+}
+
+#[test]
+fn fast_history_matches_dense_within_tolerance() {
+    let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &plain());
+    let t = [0.0, 1.0, 2.5, 5.0];
+    let n = 10_000;
+    let mut report = String::new();
+    let mut failed = false;
+    for (name, s) in [("predictor", Scheme::Predictor), ("abm", ABM)] {
+        for alpha in [0.3, 0.6, 0.9] {
+            let dense = outputs(&lv, &[2.0, 1.0], alpha, &t, n, &s, History::Dense);
+            for tol in [1e-6, 1e-10] {
+                let fast = outputs(&lv, &[2.0, 1.0], alpha, &t, n, &s, History::Fast { tol });
+                let e = max_rel_diff(&fast, &dense);
+                let ok = e <= 10.0 * tol;
+                failed |= !ok;
+                report +=
+                    &format!("{name} α={alpha} tol={tol:e}: rel diff {e:.2e} {}\n", if ok { "ok" } else { "FAIL" });
+            }
+        }
+    }
+    println!("{report}");
+    assert!(!failed, "{report}");
+}
+
+#[test]
+fn fast_history_is_exact_at_alpha_one() {
+    // At α = 1 the kernel is the constant 1: one exact mode, so fast = dense to rounding.
+    let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &plain());
+    for s in [Scheme::Predictor, ABM] {
+        let dense = outputs(&lv, &[2.0, 1.0], 1.0, &[0.0, 2.0], 200, &s, History::Dense);
+        let fast = outputs(&lv, &[2.0, 1.0], 1.0, &[0.0, 2.0], 200, &s, History::Fast { tol: 1e-8 });
+        assert!(max_rel_diff(&fast, &dense) < 1e-13, "{s:?}: {fast:?} vs {dense:?}");
+    }
+}
+
+#[test]
+fn fast_history_keeps_the_order_of_convergence() {
+    let dev = plain();
+    let mut report = String::new();
+    let mut failed = false;
+    for alpha in [0.3, 0.6, 0.9] {
+        for (name, s, want) in [("predictor", Scheme::Predictor, 1.0), ("abm", ABM, 1.0 + alpha)] {
+            let field = smooth_square::<1>(vec![(1.0, alpha)]);
+            let ns: Vec<usize> = (5..11).map(|k| 1 << k).collect();
+            let h: Vec<f64> = ns.iter().map(|n| 1.0 / *n as f64).collect();
+            let err: Vec<f64> = ns
+                .iter()
+                .map(|n| {
+                    let sol = solve(
+                        &field,
+                        from_vec(vec![0.0], [1], &dev),
+                        alpha,
+                        &[0.0, 1.0],
+                        *n,
+                        &s,
+                        History::Fast { tol: 1e-10 },
+                    )
+                    .unwrap();
+                    (scalar(sol.y[1].clone()) - 1.0).abs()
+                })
+                .collect();
+            let p = fitted_order(&h[2..], &err[2..], 1e-9, 1.0).unwrap();
+            let ok = (p - want).abs() < 0.3;
+            failed |= !ok;
+            report += &format!(
+                "{name} α={alpha}: fitted {p:.3}, stated {want:.3} {}\n{}",
+                if ok { "ok" } else { "FAIL" },
+                error_table(&h, &err)
+            );
+        }
+    }
+    println!("{report}");
+    assert!(!failed, "{report}");
+}
+
+/// L = Σ_k (k+1) Σ y(t_k)².
+fn cotangents(ys: &[Tensor<1>]) -> Vec<Tensor<1>> {
+    ys.iter().enumerate().map(|(k, y)| y.clone().mul_scalar(2.0 * (k + 1) as f64)).collect()
+}
+
+struct G {
+    y0: Vec<f64>,
+    p: Vec<f64>,
+    alpha: Option<f64>,
+}
+
+#[allow(clippy::too_many_arguments)]
+fn grads<F: VectorField<1>>(
+    f: &F,
+    y0: &[f64],
+    alpha: f64,
+    t: &[f64],
+    n: usize,
+    s: &Scheme,
+    h: History,
+    m: &Method,
+) -> G {
+    let (sol, pb) = fde_forward(f, from_vec(y0.to_vec(), [y0.len()], &plain()), alpha, t, n, s, h, m).unwrap();
+    let r = pb.backward(&cotangents(&sol.y)).unwrap();
+    G { y0: to_vec(r.y0), p: flat_grads(f, &r.params), alpha: r.alpha }
+}
+
+#[test]
+fn fast_discrete_adjoint_matches_direct_to_roundoff() {
+    let dev = f64_device();
+    let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &dev);
+    dev.seed(3);
+    let mlp = MlpField::new(&[2, 8, 2], &dev);
+    let t = [0.0, 0.5, 1.0, 2.0];
+    let fast = History::Fast { tol: 1e-8 };
+    for (name, s) in [("predictor", Scheme::Predictor), ("abm", ABM), ("abm-3", Scheme::Abm { corrector_iters: 3 })] {
+        for alpha in [0.3, 0.6, 0.9] {
+            for (fname, y0) in [("lv", [2.0, 1.0]), ("mlp", [0.3, -0.4])] {
+                let run = |m: &Method| {
+                    if fname == "lv" {
+                        grads(&lv, &y0, alpha, &t, 64, &s, fast, m)
+                    } else {
+                        grads(&mlp, &y0, alpha, &t, 64, &s, fast, m)
+                    }
+                };
+                let d = run(&Method::Direct);
+                let a = run(&Method::DiscreteAdjoint);
+                let (e0, ep) = (max_rel_diff(&a.y0, &d.y0), max_rel_diff(&a.p, &d.p));
+                assert!(e0 < 1e-10 && ep < 1e-10, "{name} α={alpha} {fname}: dy0 {e0:e}, dθ {ep:e}");
+                assert!(a.alpha.is_none() && d.alpha.is_none(), "no ∂L/∂α with fast history");
+            }
+        }
+    }
+}
+
+#[test]
+fn fast_gradient_matches_dense_gradient_within_tolerance() {
+    let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &f64_device());
+    let t = [0.0, 1.0, 2.0, 4.0];
+    let mut report = String::new();
+    let mut failed = false;
+    for (name, s) in [("predictor", Scheme::Predictor), ("abm", ABM)] {
+        for alpha in [0.3, 0.6, 0.9] {
+            let dense = grads(&lv, &[2.0, 1.0], alpha, &t, 1000, &s, History::Dense, &Method::DiscreteAdjoint);
+            for tol in [1e-6, 1e-10] {
+                let fast =
+                    grads(&lv, &[2.0, 1.0], alpha, &t, 1000, &s, History::Fast { tol }, &Method::DiscreteAdjoint);
+                let (e0, ep) = (max_rel_diff(&fast.y0, &dense.y0), max_rel_diff(&fast.p, &dense.p));
+                let ok = e0 <= 10.0 * tol && ep <= 10.0 * tol;
+                failed |= !ok;
+                report += &format!(
+                    "{name} α={alpha} tol={tol:e}: dy0 {e0:.2e}, dθ {ep:.2e} {}\n",
+                    if ok { "ok" } else { "FAIL" }
+                );
+            }
+        }
+    }
+    println!("{report}");
+    assert!(!failed, "{report}");
+}
+
+#[test]
+fn fast_history_memory_is_independent_of_n() {
+    let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &plain());
+    let peak = |n: usize, h: History, s: &Scheme| {
+        let sol = solve(&lv, from_vec(vec![2.0, 1.0], [2], &plain()), 0.6, &[0.0, 10.0], n, s, h).unwrap();
+        sol.stats.peak_stored_bytes
+    };
+    for s in [Scheme::Predictor, ABM] {
+        for tol in [1e-6, 1e-10] {
+            let (a, b) = (peak(1000, History::Fast { tol }, &s), peak(4000, History::Fast { tol }, &s));
+            let r = b as f64 / a as f64;
+            println!("{s:?} tol {tol:e}: peak(N = 1000) = {a} B, peak(4N) = {b} B, ratio {r:.3}");
+            assert!(r < 1.1, "{s:?} tol {tol:e}: peak(N) = {a} B, peak(4N) = {b} B, ratio {r:.3}");
+        }
+        let (a, b) = (peak(1000, History::Dense, &s), peak(4000, History::Dense, &s));
+        assert!(b as f64 / a as f64 > 3.5, "dense history grows like N: {a} B vs {b} B");
+    }
+}
+
+#[test]
+fn fast_history_rejects_derivative_form_schemes_and_bad_tolerances() {
+    let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &plain());
+    let y0 = from_vec(vec![2.0, 1.0], [2], &plain());
+    for e in caputo::fde::scheme::registry()
+        .into_iter()
+        .filter(|e| !matches!(e.scheme, Scheme::Predictor | Scheme::Abm { .. }))
+    {
+        let r = solve(&lv, y0.clone(), 0.6, &[0.0, 1.0], 16, &e.scheme.with_alpha(0.6), History::Fast { tol: 1e-8 });
+        assert!(matches!(r, Err(Error::Unsupported { .. })), "{}", e.name);
+    }
+    for tol in [0.0, -1e-8, 1.0, f64::NAN] {
+        let r = solve(&lv, y0.clone(), 0.6, &[0.0, 1.0], 16, &Scheme::Predictor, History::Fast { tol });
+        assert!(matches!(r, Err(Error::InvalidTolerance { .. })), "tol {tol}");
+    }
+}
