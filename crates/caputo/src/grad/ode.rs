@@ -55,12 +55,12 @@ fn grid_for<const D: usize, F: VectorField<D>>(
 
 /// Solves `y' = f(t, y; θ)` and returns the outputs with a pullback for `method`.
 ///
-/// Output times are step endpoints (as in [`crate::ode::solve`]); on adaptive grids the
+/// Output times are step endpoints (as in [`crate::ode::solve()`]); on adaptive grids the
 /// accepted steps are treated as constants, as torchdiffeq and diffrax do, so every exact
 /// method differentiates the same discrete map.
 ///
 /// # Errors
-/// As [`crate::ode::solve`], plus [`Error::Unsupported`] for methods that only apply to
+/// As [`crate::ode::solve()`], plus [`Error::Unsupported`] for methods that only apply to
 /// fractional solves (`DiscreteAdjoint` is accepted and means the symplectic adjoint here).
 pub fn ode_forward<'a, const D: usize, F: VectorField<D>>(
     field: &'a F,
