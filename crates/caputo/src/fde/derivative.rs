@@ -16,16 +16,12 @@ use burn::tensor::Tensor;
 use super::grid::UniformGrid;
 use super::history::{History, RowStore};
 use super::kernel::Kernel;
-use super::volterra::{add_opt, check, FdeTrajectory};
+use super::volterra::{add_opt, check, cotangents_by_index, flat, FdeTrajectory, Recorder};
 use crate::error::Result;
 use crate::field::{Evaluator, ParamGrads, VectorField};
 use crate::stats::Stats;
 use crate::tensor::{bytes, dot};
 
-fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
-    let n = t.shape().num_elements();
-    t.reshape([n])
-}
 
 /// The scalars of a derivative-form discretisation.
 #[derive(Debug, Clone, Copy)]
@@ -47,23 +43,10 @@ pub(crate) fn forward<const D: usize>(
     store: bool,
 ) -> Result<FdeTrajectory<D>> {
     let dims = y0.dims();
-    let mut stats = Stats::default();
     let mut us = RowStore::new();
     let base0 = y0.clone().mul_scalar(c.shift);
-    let mut states = Vec::new();
-    let mut iterates = Vec::new();
-    let mut outputs = Vec::new();
-    let mut k_out = 0;
-    let mut push_out = |n: usize, y: &Tensor<D>, outputs: &mut Vec<Tensor<D>>| {
-        while k_out < grid.out_idx.len() && grid.out_idx[k_out] == n {
-            outputs.push(y.clone());
-            k_out += 1;
-        }
-    };
-    push_out(0, &y0, &mut outputs);
-    if store {
-        states.push(y0.clone());
-    }
+    let mut rec = Recorder::new(grid, store);
+    rec.record(0, &y0, vec![]);
     us.push(flat(y0.clone() - base0.clone()));
     let mut y_prev = y0.clone();
     let ratio = c.sigma / c.d0;
@@ -83,18 +66,11 @@ pub(crate) fn forward<const D: usize>(
             y = base.clone() + f(grid.t(n), y).mul_scalar(ratio);
         }
         check(&y, grid.t(n), n)?;
-        push_out(n, &y, &mut outputs);
         us.push(flat(y.clone() - base0.clone()));
-        if store {
-            states.push(y.clone());
-            iterates.push(its);
-        }
+        rec.record(n, &y, its);
         y_prev = y;
-        stats.steps += 1;
     }
-    let per = bytes(&y0);
-    stats.peak_stored_bytes = us.bytes() + (states.len() + iterates.iter().map(Vec::len).sum::<usize>() + outputs.len()) * per;
-    Ok(FdeTrajectory { states, iterates, outputs, stats })
+    Ok(rec.finish(us.bytes()))
 }
 
 /// The exact discrete adjoint. Returns `(∂L/∂y0, ∂L/∂α)` and adds `∂L/∂θ` to `grads`.
@@ -123,13 +99,7 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     let mut y0_bar = zero.clone();
     let mut dalpha = 0.0;
     let mut pending: Option<Tensor<D>> = None; // VJP of step n+1's lagged f at y_n
-    let mut loss_bar: Vec<Option<Tensor<D>>> = vec![None; nn + 1];
-    for (i, gk) in grid.out_idx.iter().zip(g) {
-        loss_bar[*i] = Some(match loss_bar[*i].take() {
-            Some(x) => x + gk.clone(),
-            None => gk.clone(),
-        });
-    }
+    let loss_bar = cotangents_by_index(grid, g);
     let hi_of = |j: usize| match history {
         History::Short(l) => (j + l).min(nn),
         _ => nn,

@@ -38,7 +38,7 @@ pub(crate) struct FdeTrajectory<const D: usize> {
     pub stats: Stats,
 }
 
-fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
+pub(crate) fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
     let n = t.shape().num_elements();
     t.reshape([n])
 }
@@ -58,6 +58,59 @@ pub(crate) fn check<const D: usize>(y: &Tensor<D>, t: f64, n: usize) -> Result<(
     if all_finite(y) { Ok(()) } else { Err(Error::NonFinite { t, step: n }) }
 }
 
+/// Collects what a forward march keeps: the outputs, and (for the adjoint) every state with
+/// the iterates that fed `f` before it. Shared by both engines.
+pub(crate) struct Recorder<'g, const D: usize> {
+    grid: &'g UniformGrid,
+    store: bool,
+    next_out: usize,
+    tr: FdeTrajectory<D>,
+}
+
+impl<'g, const D: usize> Recorder<'g, D> {
+    pub(crate) fn new(grid: &'g UniformGrid, store: bool) -> Self {
+        let tr = FdeTrajectory { states: vec![], iterates: vec![], outputs: vec![], stats: Stats::default() };
+        Self { grid, store, next_out: 0, tr }
+    }
+
+    /// Records `y_n` (and, for `n ≥ 1`, its iterates).
+    pub(crate) fn record(&mut self, n: usize, y: &Tensor<D>, its: Vec<Tensor<D>>) {
+        while self.next_out < self.grid.out_idx.len() && self.grid.out_idx[self.next_out] == n {
+            self.tr.outputs.push(y.clone());
+            self.next_out += 1;
+        }
+        if self.store {
+            self.tr.states.push(y.clone());
+            if n > 0 {
+                self.tr.iterates.push(its);
+            }
+        }
+        if n > 0 {
+            self.tr.stats.steps += 1;
+        }
+    }
+
+    /// The trajectory, with the stored bytes: what was recorded plus `history_bytes`.
+    pub(crate) fn finish(mut self, history_bytes: usize) -> FdeTrajectory<D> {
+        let per = self.tr.outputs.first().map(bytes).unwrap_or(0);
+        let kept = self.tr.states.len() + self.tr.iterates.iter().map(Vec::len).sum::<usize>() + self.tr.outputs.len();
+        self.tr.stats.peak_stored_bytes = history_bytes + kept * per;
+        self.tr
+    }
+}
+
+/// The loss cotangents `∂L/∂y_n` per grid index (summed where output times coincide).
+pub(crate) fn cotangents_by_index<const D: usize>(grid: &UniformGrid, g: &[Tensor<D>]) -> Vec<Option<Tensor<D>>> {
+    let mut by_index: Vec<Option<Tensor<D>>> = vec![None; grid.n_steps + 1];
+    for (i, gk) in grid.out_idx.iter().zip(g) {
+        by_index[*i] = Some(match by_index[*i].take() {
+            Some(x) => x + gk.clone(),
+            None => gk.clone(),
+        });
+    }
+    by_index
+}
+
 /// Forward march; `f` evaluates on plain or autodiff tensors.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn forward<const D: usize>(
@@ -72,22 +125,9 @@ pub(crate) fn forward<const D: usize>(
     store: bool,
 ) -> Result<FdeTrajectory<D>> {
     let dims = y0.dims();
-    let mut stats = Stats::default();
     let mut fs = HistorySum::new(history, alpha, grid.h, grid.n_steps, b, a);
-    let mut states = Vec::new();
-    let mut iterates = Vec::new();
-    let mut outputs = Vec::new();
-    let mut k_out = 0;
-    let mut push_out = |n: usize, y: &Tensor<D>, outputs: &mut Vec<Tensor<D>>| {
-        while k_out < grid.out_idx.len() && grid.out_idx[k_out] == n {
-            outputs.push(y.clone());
-            k_out += 1;
-        }
-    };
-    push_out(0, &y0, &mut outputs);
-    if store {
-        states.push(y0.clone());
-    }
+    let mut rec = Recorder::new(grid, store);
+    rec.record(0, &y0, vec![]);
     fs.push(flat(f(grid.t(0), y0.clone())));
     for n in 1..=grid.n_steps {
         let t = grid.t(n);
@@ -104,18 +144,10 @@ pub(crate) fn forward<const D: usize>(
             }
         }
         check(&y, t, n)?;
-        push_out(n, &y, &mut outputs);
         fs.push(flat(f(t, y.clone())));
-        if store {
-            states.push(y);
-            iterates.push(its);
-        }
-        stats.steps += 1;
+        rec.record(n, &y, its);
     }
-    let per = bytes(&y0);
-    stats.peak_stored_bytes =
-        fs.bytes() + (states.len() + iterates.iter().map(Vec::len).sum::<usize>() + outputs.len()) * per;
-    Ok(FdeTrajectory { states, iterates, outputs, stats })
+    Ok(rec.finish(fs.bytes()))
 }
 
 /// The exact discrete adjoint. Returns `(∂L/∂y0, ∂L/∂α)` (`None` for fast history) and adds
@@ -141,13 +173,7 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     let mut y0_bar = zero.clone();
     let mut dalpha = 0.0;
     // Loss cotangents per grid index.
-    let mut loss_bar: Vec<Option<Tensor<D>>> = vec![None; nn + 1];
-    for (i, gk) in grid.out_idx.iter().zip(g) {
-        loss_bar[*i] = Some(match loss_bar[*i].take() {
-            Some(x) => x + gk.clone(),
-            None => gk.clone(),
-        });
-    }
+    let loss_bar = cotangents_by_index(grid, g);
     for n in (0..=nn).rev() {
         let t = grid.t(n);
         let (fbar, fbar_da) = rev.sum(n);
