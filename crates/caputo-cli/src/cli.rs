@@ -1,0 +1,52 @@
+//! The subcommands of `caputo`.
+
+use anyhow::Result;
+use clap::{Parser, Subcommand};
+
+/// caputo: neural fractional and ordinary differential equations with exact, memory-lean gradients.
+#[derive(Parser, Debug)]
+#[command(name = "caputo", version, about)]
+pub struct Cli {
+    /// The command.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Solve a built-in ODE or FDE problem (JSON, table or CSV).
+    Solve(crate::solve::SolveArgs),
+    /// Gradient of Σ y(T)² with respect to parameters, y0 (and α) with any gradient method.
+    Grad(crate::grad::GradArgs),
+    /// Time and measured peak memory of the gradient methods (JSON lines).
+    Bench(crate::bench::BenchArgs),
+    /// Recover fractional Lotka–Volterra parameters by training through an FDE solve.
+    LotkaVolterra(crate::apps::lotka_volterra::LvArgs),
+    /// Node classification with fractional graph neural diffusion (F-GRAND-l, F-GRAND-nl).
+    Graph(crate::apps::graph::GraphArgs),
+}
+
+/// Runs a parsed command line.
+pub fn run(cli: Cli) -> Result<()> {
+    match cli.command {
+        Command::Solve(a) => crate::solve::run(&a),
+        Command::Grad(a) => crate::grad::run(&a),
+        Command::Bench(a) => crate::bench::run(&a).map(drop),
+        Command::LotkaVolterra(a) => crate::apps::lotka_volterra::run(&a).map(drop),
+        Command::Graph(a) => crate::apps::graph::run(&a).map(drop),
+    }
+}
+
+/// 2 for bad input (usage errors, invalid values, unreadable files), 1 otherwise.
+pub fn exit_code(e: &anyhow::Error) -> i32 {
+    let input = e.chain().any(|c| {
+        c.downcast_ref::<crate::problems::UsageError>().is_some()
+            || c.downcast_ref::<caputo::Error>().is_some()
+            || c.downcast_ref::<crate::data::DataError>().is_some()
+            || c.downcast_ref::<std::io::Error>().is_some()
+    });
+    // Training applications: flag values, input files, corrupt or incompatible checkpoints.
+    let input = input || crate::train::is_input_error(e);
+    if input { 2 } else { 1 }
+}
