@@ -10,7 +10,7 @@ use super::scheme::{Discretisation, Scheme};
 use super::volterra::{self, FdeTrajectory};
 use crate::error::{Error, Result};
 use crate::field::{Evaluator, ParamGrads, VectorField};
-use crate::grad::{check_cotangents, direct, Grads, Method};
+use crate::grad::{check_cotangents, direct, fde_checkpoint, fde_continuous, paper, Grads, Method};
 use crate::ode::solve::Solution;
 use crate::special::Dual;
 use crate::stats::{Stats, StopReason};
@@ -99,6 +99,8 @@ pub fn solve<const D: usize, F: VectorField<D>>(
 enum Tape<const D: usize> {
     Graph { y0: Tensor<D>, outputs: Vec<Tensor<D>> },
     States(FdeTrajectory<D>),
+    /// The stored states for the paper, continuous and checkpointed methods (no iterates).
+    Replay(FdeTrajectory<D>),
 }
 
 /// The pullback of an FDE solve.
@@ -117,7 +119,11 @@ pub struct FdePullback<'a, const D: usize, F: VectorField<D>> {
 /// Solves like [`solve`] and returns a pullback for `method`.
 ///
 /// Methods: `Direct` (autodiff through the solve; no `∂L/∂α`), `DiscreteAdjoint` (exact
-/// transpose of the scheme; also `∂L/∂α`).
+/// transpose of the scheme; also `∂L/∂α`), `Checkpointed` (exact, segment replays with
+/// autodiff: [`crate::grad::fde_checkpoint`]), `ContinuousAdjoint` (the Caputo model's adjoint on
+/// the forward grid, approximate: [`crate::grad::fde_continuous`]), `PaperAdjoint` (torchfde's,
+/// biased: [`crate::grad::paper`]). Each of the last three returns [`Error::Unsupported`] for
+/// the solves it does not cover (see its module).
 #[allow(clippy::too_many_arguments)]
 pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
     field: &'a F,
@@ -157,8 +163,22 @@ pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
             stats.field_evals = ev.n_evals;
             (tr.outputs.clone(), Tape::States(tr))
         }
+        Method::PaperAdjoint | Method::ContinuousAdjoint { .. } | Method::Checkpointed { .. } => {
+            match method {
+                Method::PaperAdjoint => paper::check(scheme)?,
+                Method::ContinuousAdjoint { .. } => fde_continuous::check(scheme, history)?,
+                _ => fde_checkpoint::check(history)?,
+            }
+            let mut ev = Evaluator::new(field);
+            let mut f = |t: f64, y: Tensor<D>| ev.eval(t, y);
+            let mut tr = march(&mut f, y0.inner(), &grid, &disc, history, true)?;
+            tr.iterates.clear(); // only the discrete adjoint reads them
+            stats.merge(&tr.stats);
+            stats.field_evals = ev.n_evals;
+            (tr.outputs.clone(), Tape::Replay(tr))
+        }
         m => {
-            return Err(Error::Unsupported { method: m.name().into(), what: "fractional solves in this release".into() });
+            return Err(Error::Unsupported { method: m.name().into(), what: "fractional solves (use discrete-adjoint)".into() });
         }
     };
     let sol = Solution { t: t.to_vec(), y: outputs, stats, stop: StopReason::Completed };
@@ -196,6 +216,19 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                     }
                 };
                 Ok(Grads { y0, params: grads.finish(), alpha, stats })
+            }
+            Tape::Replay(tr) => {
+                let (grid, history) = (&self.grid, self.history);
+                let disc = self.scheme.discretise(self.alpha, grid.h, grid.n_steps);
+                let (y0, params) = match self.method {
+                    Method::PaperAdjoint => paper::backward(self.field, &disc, &tr, grid, history, &g, &mut stats),
+                    Method::ContinuousAdjoint { .. } => fde_continuous::backward(self.field, self.alpha, &tr, grid, &g, &mut stats),
+                    Method::Checkpointed { segments } => {
+                        fde_checkpoint::backward(self.field, &disc, &tr, grid, history, segments, &g, &mut stats)
+                    }
+                    _ => unreachable!("Replay tapes only for the paper, continuous and checkpointed methods; this is a bug"),
+                };
+                Ok(Grads { y0, params, alpha: None, stats })
             }
         }
     }

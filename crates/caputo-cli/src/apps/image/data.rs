@@ -1,0 +1,94 @@
+//! The image data: the bundled 5,000-digit MNIST sample (fixed 4,000/1,000 split, seed 0) or
+//! IDX files (MNIST, Fashion-MNIST) from a directory, and batches as Burn tensors.
+
+use std::path::Path;
+
+use burn::tensor::{Device, Tensor, TensorData};
+
+use crate::data::{bundled_mnist_5k_path, load_idx_dir, read_mnist_csv, split_train_test, DataError, ImageSet};
+use crate::data::{DEFAULT_N_TRAIN, DEFAULT_SPLIT_SEED};
+
+/// Pixel mean of the MNIST training set (pixels scaled to [0, 1]); inputs are standardised
+/// with it and [`PIXEL_STD`] (the usual constants; for Fashion-MNIST they are merely a
+/// reasonable scaling, and the stem's GroupNorm removes the rest).
+pub const PIXEL_MEAN: f32 = 0.1307;
+/// Pixel standard deviation of the MNIST training set.
+pub const PIXEL_STD: f32 = 0.3081;
+
+/// Training and test images.
+#[derive(Debug, Clone)]
+pub struct Dataset {
+    /// Training images.
+    pub train: ImageSet,
+    /// Held-out test images.
+    pub test: ImageSet,
+    /// Where they came from (for results.json).
+    pub source: String,
+}
+
+impl Dataset {
+    /// A 64-bit fingerprint of the pixels and labels (train, then test): a resumed run or an
+    /// evaluation must use the same data.
+    pub fn fingerprint(&self) -> String {
+        let mut bytes = Vec::with_capacity(4 * (self.train.images.len() + self.test.images.len()));
+        for set in [&self.train, &self.test] {
+            bytes.extend_from_slice(&(set.n as u64).to_le_bytes());
+            for p in &set.images {
+                bytes.extend_from_slice(&p.to_bits().to_le_bytes());
+            }
+            bytes.extend_from_slice(&set.labels);
+        }
+        format!("{:016x}", crate::train::results::fnv1a64(&bytes))
+    }
+}
+
+/// Loads the data: `dir = None` reads the bundled `data/mnist_5k.csv.gz` and splits it
+/// 4,000/1,000 with seed 0; `Some(dir)` reads the IDX `train` and `t10k` files there.
+/// `n_train`/`n_test` keep only the first images of each part (all when `None`).
+///
+/// # Errors
+/// Any reader error, and a data set whose images are not 28×28 (the stem expects that size,
+/// or at least a side divisible by 4) or whose labels are not `0..=9`.
+pub fn load(dir: Option<&Path>, n_train: Option<usize>, n_test: Option<usize>) -> Result<Dataset, DataError> {
+    let (mut train, mut test, source) = match dir {
+        None => {
+            let path = bundled_mnist_5k_path();
+            let all = read_mnist_csv(&path)?;
+            let (train, test) = split_train_test(&all, DEFAULT_N_TRAIN, DEFAULT_SPLIT_SEED);
+            (train, test, format!("bundled MNIST sample ({}, split {DEFAULT_N_TRAIN}/{} seed {DEFAULT_SPLIT_SEED})", path.display(), all.n - DEFAULT_N_TRAIN))
+        }
+        Some(d) => (load_idx_dir(d, "train")?, load_idx_dir(d, "t10k")?, format!("IDX files in {}", d.display())),
+    };
+    for (set, what) in [(&train, "training"), (&test, "test")] {
+        if set.rows % 4 != 0 || set.cols % 4 != 0 || set.rows == 0 {
+            return Err(DataError::malformed(
+                dir.unwrap_or(Path::new("data")),
+                format!("{what} images are {}×{}; the classifier needs sides divisible by 4 (28×28 MNIST)", set.rows, set.cols),
+            ));
+        }
+        if let Some(l) = set.labels.iter().find(|l| **l > 9) {
+            return Err(DataError::malformed(dir.unwrap_or(Path::new("data")), format!("{what} label {l}: the classifier has 10 classes (0..=9)")));
+        }
+    }
+    if let Some(n) = n_train {
+        train = train.subset(&(0..n.min(train.n)).collect::<Vec<_>>());
+    }
+    if let Some(n) = n_test {
+        test = test.subset(&(0..n.min(test.n)).collect::<Vec<_>>());
+    }
+    Ok(Dataset { train, test, source })
+}
+
+/// The images at `idx` as a standardised `[B, 1, rows, cols]` tensor on `device` (in the
+/// device's float type) and their labels.
+pub fn batch(set: &ImageSet, idx: &[usize], device: &Device) -> (Tensor<4>, Vec<u8>) {
+    let p = set.pixels();
+    let mut v = Vec::with_capacity(idx.len() * p);
+    let mut labels = Vec::with_capacity(idx.len());
+    let inv_std = 1.0 / PIXEL_STD;
+    for &i in idx {
+        v.extend(set.image(i).iter().map(|x| (x - PIXEL_MEAN) * inv_std));
+        labels.push(set.labels[i]);
+    }
+    (Tensor::from_data(TensorData::new(v, [idx.len(), 1, set.rows, set.cols]), device), labels)
+}
