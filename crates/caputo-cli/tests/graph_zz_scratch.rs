@@ -3,19 +3,19 @@ use caputo_cli::apps::graph::*;
 use caputo_cli::apps::graph::model::*;
 use caputo_cli::apps::graph::step::*;
 use caputo_cli::train::fit::{adam_config};
-use burn::optim::{Optimizer};
+
 use rand::SeedableRng;
 
 #[test]
 fn scratch() {
-    for (label, freeze, scale) in [("uniform-frozen", true, 0.0), ("learned", false, 1.0), ("learned-small-init", false, 0.1)] {
-        let args = GraphArgs::from_flags(&["--synthetic", "--model", "grand-l"]).unwrap();
+    for (label, freeze, scale, kind) in [("zero-init-l", false, 0.0, "grand-l"), ("zero-init-nl", false, 0.0, "grand-nl"), ("rand-init-nl", false, 1.0, "grand-nl")] {
+        let args = GraphArgs::from_flags(&["--synthetic", "--model", kind]).unwrap();
         let s = setup(&args).unwrap();
         let mut m = s.config.init(0.8, 0);
         if let Some(a) = m.attention.as_mut() {
-            a.wq.weight = Param::from_tensor(a.wq.weight.val().mul_scalar(scale));
+            a.wq.weight = Param::from_tensor(a.wq.weight.val().inner().mul_scalar(scale).autodiff());
         }
-        let mut opt = adam_config().init::<GraphModel>();
+        let mut opt = adam_config().init();
         let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
         let mut best = (0.0, 0.0);
         for ep in 0..60 {

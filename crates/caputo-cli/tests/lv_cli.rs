@@ -79,7 +79,10 @@ fn bad_flags_and_unwritable_output_exit_2() {
     let under_file = file.join("out");
     let out = d.join("out");
     let o = out.to_str().unwrap();
-    assert_input_error(&caputo(&["--quiet", "--epochs", "1", "--steps", "40", "--out", under_file.to_str().unwrap()]), "output directory");
+    assert_input_error(
+        &caputo(&["--quiet", "--epochs", "1", "--steps", "40", "--out", under_file.to_str().unwrap()]),
+        "output directory",
+    );
     assert_input_error(&caputo(&["--quiet", "--true-params", "1,2,3", "--out", o]), "expected 4");
     assert_input_error(&caputo(&["--quiet", "--alpha", "1.5", "--out", o]), "--alpha");
     assert_input_error(&caputo(&["--quiet", "--steps", "50", "--out", o]), "multiple of --obs");
@@ -97,9 +100,15 @@ fn incompatible_and_corrupt_checkpoints_exit_2() {
     let o = out.to_str().unwrap();
     let first = caputo(&["--quiet", "--steps", "40", "--epochs", "4", "--checkpoint-every", "2", "--out", o]);
     assert!(first.status.success(), "{}", stderr(&first));
-    assert_input_error(&caputo(&["--quiet", "--steps", "40", "--epochs", "6", "--alpha", "0.6", "--resume", o, "--out", o]), "incompatible checkpoint");
+    assert_input_error(
+        &caputo(&["--quiet", "--steps", "40", "--epochs", "6", "--alpha", "0.6", "--resume", o, "--out", o]),
+        "incompatible checkpoint",
+    );
     let state = Path::new(o).join("checkpoint/state.json");
     std::fs::write(&state, "{ not json").unwrap();
-    assert_input_error(&caputo(&["--quiet", "--steps", "40", "--epochs", "6", "--resume", o, "--out", o]), "corrupt checkpoint");
+    assert_input_error(
+        &caputo(&["--quiet", "--steps", "40", "--epochs", "6", "--resume", o, "--out", o]),
+        "corrupt checkpoint",
+    );
     std::fs::remove_dir_all(&d).unwrap();
 }

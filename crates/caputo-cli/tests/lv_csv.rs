@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use caputo_cli::apps::lotka_volterra::{generate, parse_observations, read_observations, run, LvArgs, TRUE_PARAMS, Y0};
+use caputo_cli::apps::lotka_volterra::{LvArgs, TRUE_PARAMS, Y0, generate, parse_observations, read_observations, run};
 use caputo_cli::data::DataError;
 use clap::Parser;
 
@@ -22,7 +22,13 @@ const BAD: &[(&str, &str, usize, usize, &str)] = &[
     ("non-numeric", "t,x,y\n0,2,1\n0.25,abc,1\n", 3, 2, "`abc` is not a number"),
     ("NaN", "t,x,y\n0,2,1\n0.25,1.9,NaN\n", 3, 3, "not a finite number"),
     ("infinite", "t,x,y\n0,2,1\n0.25,inf,1\n", 3, 2, "not a finite number"),
-    ("non-increasing t", "t,x,y\n0,2,1\n0.5,1.9,1\n0.5,1.8,1\n", 4, 1, "not greater than the previous time 0.5 (line 3)"),
+    (
+        "non-increasing t",
+        "t,x,y\n0,2,1\n0.5,1.9,1\n0.5,1.8,1\n",
+        4,
+        1,
+        "not greater than the previous time 0.5 (line 3)",
+    ),
     ("decreasing t, other column order", "x,y,t\n2,1,0\n1.9,1,0.5\n1.8,1,0.25\n", 4, 3, "strictly increasing"),
     ("no header", "0,2,1\n0.25,1.9,1\n", 1, 1, "expected a header line"),
     ("one row", "t,x,y\n0,2,1\n", 1, 1, "need at least two rows"),
@@ -75,12 +81,32 @@ fn generated_data_written_as_csv_reads_back_and_fits() {
     std::fs::write(&csv, text).unwrap();
     assert_eq!(read_observations(&csv).unwrap(), obs);
     let out = d.join("out");
-    let args = LvArgs::parse_from(["lotka-volterra", "--quiet", "--steps", "40", "--epochs", "20", "--data", csv.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let args = LvArgs::parse_from([
+        "lotka-volterra",
+        "--quiet",
+        "--steps",
+        "40",
+        "--epochs",
+        "20",
+        "--data",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let r = run(&args).unwrap();
     assert_eq!(r.true_params, None, "with --data the truth is unknown unless --true-params is given");
     assert!(r.final_loss < r.initial_loss.unwrap());
     // Times off the training grid are refused up front.
-    let args = LvArgs::parse_from(["lotka-volterra", "--quiet", "--steps", "30", "--data", csv.to_str().unwrap(), "--out", out.to_str().unwrap()]);
+    let args = LvArgs::parse_from([
+        "lotka-volterra",
+        "--quiet",
+        "--steps",
+        "30",
+        "--data",
+        csv.to_str().unwrap(),
+        "--out",
+        out.to_str().unwrap(),
+    ]);
     let err = run(&args).unwrap_err();
     assert!(caputo_cli::train::is_input_error(&err) && format!("{err}").contains("not on the uniform grid"), "{err:#}");
     std::fs::remove_dir_all(&d).unwrap();

@@ -4,7 +4,7 @@
 
 use std::path::PathBuf;
 
-use caputo_cli::apps::lotka_volterra::{run, LvArgs, LvResults, TRUE_PARAMS};
+use caputo_cli::apps::lotka_volterra::{LvArgs, LvResults, TRUE_PARAMS, run};
 use caputo_cli::train::plot::is_png;
 use clap::Parser;
 
@@ -18,13 +18,31 @@ fn out_dir(tag: &str) -> PathBuf {
 /// than the demo: a few seconds per method.
 fn quick(method: &str, out: &std::path::Path) -> LvResults {
     let out = out.to_str().unwrap();
-    let args = LvArgs::parse_from(["lotka-volterra", "--quiet", "--steps", "40", "--epochs", "500", "--lr-decay", "0.993", "--method", method, "--out", out]);
+    let args = LvArgs::parse_from([
+        "lotka-volterra",
+        "--quiet",
+        "--steps",
+        "40",
+        "--epochs",
+        "500",
+        "--lr-decay",
+        "0.993",
+        "--method",
+        method,
+        "--out",
+        out,
+    ]);
     run(&args).unwrap()
 }
 
 fn assert_recovered(r: &LvResults) {
     let errs = r.relative_errors.expect("truth is known for generated data");
-    assert!(errs.iter().all(|e| *e <= 0.05), "{}: recovered {:?} (true {TRUE_PARAMS:?}), relative errors {errs:?}", r.method, r.recovered_params);
+    assert!(
+        errs.iter().all(|e| *e <= 0.05),
+        "{}: recovered {:?} (true {TRUE_PARAMS:?}), relative errors {errs:?}",
+        r.method,
+        r.recovered_params
+    );
     assert!(r.final_loss < 1e-2 * r.initial_loss.unwrap(), "loss {} from {:?}", r.final_loss, r.initial_loss);
 }
 
@@ -48,8 +66,22 @@ fn discrete_adjoint_fit_recovers_true_parameters_within_5_percent() {
     assert_eq!(lines[0], "epoch,loss,a,b,c,d");
     assert_eq!(lines.len(), 1 + 501);
     assert!(lines[1].starts_with("0,"));
-    let json: serde_json::Value = serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
-    for key in ["true_params", "recovered_params", "relative_errors", "final_loss", "total_wall_time_s", "peak_memory_bytes", "method", "scheme", "alpha_true", "alpha_final", "seed", "epochs"] {
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(out.join("results.json")).unwrap()).unwrap();
+    for key in [
+        "true_params",
+        "recovered_params",
+        "relative_errors",
+        "final_loss",
+        "total_wall_time_s",
+        "peak_memory_bytes",
+        "method",
+        "scheme",
+        "alpha_true",
+        "alpha_final",
+        "seed",
+        "epochs",
+    ] {
         assert!(json.get(key).is_some(), "results.json lacks {key}");
     }
     std::fs::remove_dir_all(&out).unwrap();

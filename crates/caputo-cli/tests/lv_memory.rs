@@ -5,9 +5,9 @@
 #[global_allocator]
 static ALLOC: caputo_cli::alloc::CountingAlloc = caputo_cli::alloc::CountingAlloc;
 
-use caputo_cli::apps::lotka_volterra::{setup, LvArgs, LvField, LvObjective};
-use caputo_cli::train::{FitConfig, Trainer};
 use caputo::grad::Method;
+use caputo_cli::apps::lotka_volterra::{LvArgs, LvField, LvObjective, setup};
+use caputo_cli::train::{FitConfig, Trainer};
 use clap::Parser;
 
 #[test]
@@ -20,7 +20,12 @@ fn discrete_adjoint_peak_memory_is_at_most_a_tenth_of_direct_at_default_settings
     for m in [Method::Direct, Method::DiscreteAdjoint] {
         let mut sm = s.clone();
         sm.problem.method = m.clone();
-        let mut trainer = Trainer::new(LvField::new(s.init, s.alpha_init, 0, 0), &caputo_cli::apps::lotka_volterra::adam(&args), 0, serde_json::json!({}));
+        let mut trainer = Trainer::new(
+            LvField::new(s.init, s.alpha_init, 0, 0),
+            &caputo_cli::apps::lotka_volterra::adam(&args),
+            0,
+            serde_json::json!({}),
+        );
         let report = trainer.fit(&mut LvObjective::new(&sm.problem), &FitConfig::new(2, 0.05), &mut []).unwrap();
         peaks.push((m.name(), report.peak_bytes.expect("the counting allocator is installed")));
     }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-use caputo_cli::apps::lotka_volterra::{run, LvArgs};
+use caputo_cli::apps::lotka_volterra::{LvArgs, run};
 use caputo_cli::train::checkpoint::CheckpointError;
 use clap::Parser;
 
@@ -27,7 +27,11 @@ fn snapshot(d: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     while let Some(p) = stack.pop() {
         for e in std::fs::read_dir(&p).unwrap() {
             let e = e.unwrap().path();
-            if e.is_dir() { stack.push(e) } else { m.insert(e.clone(), std::fs::read(&e).unwrap()); }
+            if e.is_dir() {
+                stack.push(e)
+            } else {
+                m.insert(e.clone(), std::fs::read(&e).unwrap());
+            }
         }
     }
     m
@@ -46,11 +50,20 @@ fn check_resume_equivalence(tag: &str, extra: &[&str]) {
     let b = run(&args(&second, &split)).unwrap();
     assert_eq!(b.resumed_from_epoch, 15);
     for i in 0..4 {
-        assert_eq!(a.recovered_params[i].to_bits(), b.recovered_params[i].to_bits(), "{tag}: parameter {i}: {} vs {}", a.recovered_params[i], b.recovered_params[i]);
+        assert_eq!(
+            a.recovered_params[i].to_bits(),
+            b.recovered_params[i].to_bits(),
+            "{tag}: parameter {i}: {} vs {}",
+            a.recovered_params[i],
+            b.recovered_params[i]
+        );
     }
     assert_eq!(a.alpha_final.to_bits(), b.alpha_final.to_bits());
     assert_eq!(a.final_loss.to_bits(), b.final_loss.to_bits());
-    let (ha, hb) = (std::fs::read_to_string(whole.join("history.csv")).unwrap(), std::fs::read_to_string(split.join("history.csv")).unwrap());
+    let (ha, hb) = (
+        std::fs::read_to_string(whole.join("history.csv")).unwrap(),
+        std::fs::read_to_string(split.join("history.csv")).unwrap(),
+    );
     assert_eq!(ha, hb, "{tag}: histories differ");
     assert_eq!(ha.lines().count(), 1 + n + 1);
     std::fs::remove_dir_all(&whole).unwrap();
@@ -74,7 +87,9 @@ fn incompatible_and_corrupt_checkpoints_are_refused_without_side_effects() {
     let before = snapshot(&d);
     let ds = d.to_str().unwrap();
     // Different α, scheme, hidden size: refused, naming the difference, nothing written.
-    for (flags, key) in [(vec!["--alpha", "0.7"], "alpha"), (vec!["--scheme", "l1"], "scheme"), (vec!["--hidden", "3"], "hidden")] {
+    for (flags, key) in
+        [(vec!["--alpha", "0.7"], "alpha"), (vec!["--scheme", "l1"], "scheme"), (vec!["--hidden", "3"], "hidden")]
+    {
         let mut f = flags.clone();
         f.extend(["--epochs", "8", "--checkpoint-every", "2", "--resume", ds]);
         let err = run(&args(&f, &d)).unwrap_err();
@@ -87,10 +102,22 @@ fn incompatible_and_corrupt_checkpoints_are_refused_without_side_effects() {
     }
     // Corrupt: a flipped byte in the model file, a truncated optimizer file, a garbage state.
     let ck = d.join("checkpoint");
-    let find = |prefix: &str| std::fs::read_dir(&ck).unwrap().map(|e| e.unwrap().path()).find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix)).unwrap();
+    let find = |prefix: &str| {
+        std::fs::read_dir(&ck)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .find(|p| p.file_name().unwrap().to_str().unwrap().starts_with(prefix))
+            .unwrap()
+    };
     type Corruption = Box<dyn Fn(&mut Vec<u8>)>;
     let corruptions: Vec<(PathBuf, Corruption)> = vec![
-        (find("model-"), Box::new(|b: &mut Vec<u8>| { let k = b.len() - 3; b[k] ^= 0x40; })),
+        (
+            find("model-"),
+            Box::new(|b: &mut Vec<u8>| {
+                let k = b.len() - 3;
+                b[k] ^= 0x40;
+            }),
+        ),
         (find("optim-"), Box::new(|b: &mut Vec<u8>| b.truncate(b.len() / 2))),
         (find("history-"), Box::new(|b: &mut Vec<u8>| b.extend_from_slice(b"9,x\n"))),
         (ck.join("state.json"), Box::new(|b: &mut Vec<u8>| b.truncate(b.len() / 3))),

@@ -249,13 +249,14 @@ fn methods_say_which_fractional_solves_they_do_not_cover() {
 #[test]
 fn continuous_adjoint_converges_to_the_mittag_leffler_gradient() {
     // Relaxation D^α y = −λy, L = y(T): ∂L/∂y0 = E_α(−λT^α), ∂L/∂λ = −y0 T^α E_{α,α}(−λT^α)/α.
-    // With the ABM forward (order 1+α) the continuous adjoint converges at order ≈ 1+α.
+    // With the ABM forward (order 1+α) the continuous adjoint converges at order ≈ 1+α; at
+    // α = 1 it is a second-order (trapezoidal PECE) neural-ODE adjoint.
     let dev = f64_device();
     let (lam, y0, t1): (f64, f64, f64) = (0.8, 1.5, 1.0);
     let field = Relaxation::new(lam, &dev);
     let s = Scheme::Abm { corrector_iters: 1 };
     let m = Method::ContinuousAdjoint { rtol: 1e-8, atol: 1e-10 };
-    for alpha in [0.3, 0.5, 0.8] {
+    for alpha in [0.3, 0.5, 0.8, 1.0] {
         let z = -lam * t1.powf(alpha);
         let want = [mittag_leffler(alpha, 1.0, z), -y0 * t1.powf(alpha) * mittag_leffler(alpha, alpha, z) / alpha];
         let ns = [16usize, 32, 64, 128, 256, 512];
@@ -271,7 +272,7 @@ fn continuous_adjoint_converges_to_the_mittag_leffler_gradient() {
             let p = fitted_order(&hs, &errs[k], 1e-11, 1e-2).expect("enough points in range");
             println!("α = {alpha}, {what}: fitted order {p:.3}\n{}", error_table(&hs, &errs[k]));
             assert!(
-                (p - (1.0 + alpha)).abs() < 0.2,
+                (p - (1.0 + alpha).min(2.0)).abs() < 0.2,
                 "α = {alpha}, {what}: order {p:.3}\n{}",
                 error_table(&hs, &errs[k])
             );
@@ -321,6 +322,13 @@ fn continuous_adjoint_agrees_with_finite_differences_within_its_discretisation_e
     let (e32, e128) = (err(32, &abm), err(128, &abm));
     println!("abm: relative error vs finite differences {e32:.3e} (N = 32), {e128:.3e} (N = 128)");
     assert!(e128 < 2e-3 && e128 < e32 / 5.0, "abm: {e32:e} (N = 32) vs {e128:e} (N = 128)");
+    // With fast history the forward differs from the dense one by about the SOE tolerance; the
+    // adjoint (always on the dense kernel) follows.
+    let dense = grads(&lv, &y0, alpha, &t, 128, &abm, History::Dense, &m, Loss::Quadratic);
+    let fast = grads(&lv, &y0, alpha, &t, 128, &abm, History::Fast { tol: 1e-10 }, &m, Loss::Quadratic);
+    let e = max_rel_diff(&fast.y0, &dense.y0).max(max_rel_diff(&fast.p, &dense.p));
+    println!("fast vs dense history: {e:.3e}");
+    assert!(e < 1e-7, "fast vs dense history: {e:e}");
     // Every Caputo single-term scheme: within the first-order discretisation error.
     for (name, s) in
         schemes(alpha).into_iter().filter(|(_, s)| !s.is_riemann_liouville() && !matches!(s, Scheme::MultiTerm { .. }))

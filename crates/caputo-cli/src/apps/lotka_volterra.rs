@@ -9,7 +9,10 @@
 //!
 //! plus, with `--hidden H`, a neural correction: the field is `LV(x, y; a,b,c,d) + MLP(x, y)`
 //! with an MLP `[2, H, H, 2]` (tanh) whose last layer starts at zero, so training starts from
-//! the pure LV model ([`LvField`]).
+//! the pure LV model ([`LvField`]). The correction can absorb part of the dynamics, so the LV
+//! parameters are then no longer identifiable on their own, and the network wants a smaller
+//! learning rate (measured, 40 steps, 400 epochs, H = 16: `--lr 0.05` → loss 2.7e-3,
+//! `--lr 0.01` → 1.2e-6).
 //!
 //! # The data
 //!
@@ -65,24 +68,24 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
-use caputo::fde::{fde_forward, scheme, solve, History, Scheme};
+use caputo::VectorField;
+use caputo::fde::{History, Scheme, fde_forward, scheme, solve};
 use caputo::grad::Method;
 use caputo::nn::MlpField;
 use caputo::problems::LotkaVolterra;
 use caputo::tensor::{from_vec, to_vec};
 use caputo::testkit::f64_device;
-use caputo::VectorField;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
 use crate::data::DataError;
+use crate::train::InputError;
 use crate::train::checkpoint::CheckpointPolicy;
-use crate::train::fit::{adam_config, FitConfig, FitReport, Objective, Observer, StepOutput, Trainer};
+use crate::train::fit::{FitConfig, FitReport, Objective, Observer, StepOutput, Trainer, adam_config};
 use crate::train::plot::{Legend, LinePlot, Series};
 use crate::train::progress::ProgressObserver;
 use crate::train::results::{ensure_output_dir, fnv1a64, human_bytes, relative_error, write_csv, write_json};
-use crate::train::InputError;
 
 /// Default true parameters `(a, b, c, d)`.
 pub const TRUE_PARAMS: [f64; 4] = [1.0, 1.0, 0.5, 0.3];
@@ -100,7 +103,8 @@ fn parse_list<const N: usize>(s: &str) -> Result<[f64; N], String> {
         .split(',')
         .map(|p| p.trim().parse::<f64>().map_err(|_| format!("`{}` is not a number", p.trim())))
         .collect::<Result<_, _>>()?;
-    let arr: [f64; N] = v.try_into().map_err(|v: Vec<f64>| format!("expected {N} comma-separated numbers, got {}", v.len()))?;
+    let arr: [f64; N] =
+        v.try_into().map_err(|v: Vec<f64>| format!("expected {N} comma-separated numbers, got {}", v.len()))?;
     if let Some(x) = arr.iter().find(|x| !x.is_finite()) {
         return Err(format!("{x} is not finite"));
     }
@@ -159,7 +163,7 @@ pub struct LvArgs {
     /// Initial α with --learn-alpha, in (0, 1) [default: (α+1)/2 for generated data, α with --data].
     #[arg(long)]
     pub alpha_init: Option<f64>,
-    /// Add a neural correction MLP [2, H, H, 2] to the LV field (0 = none).
+    /// Add a neural correction MLP [2, H, H, 2] to the LV field (0 = none; use a smaller --lr, e.g. 0.01).
     #[arg(long, default_value_t = 0, value_name = "H")]
     pub hidden: usize,
     /// Fractional scheme (registry name: predictor, abm, l1, l1-implicit, gl, trapezoid, …).
@@ -227,21 +231,41 @@ impl Observations {
 
 /// Solves the LV system with the given parameters on `n_steps` steps through the times `t`
 /// (no gradients).
-pub fn lv_solve(theta: [f64; 4], alpha: f64, y0: [f64; 2], t: &[f64], n_steps: usize, scheme: &Scheme) -> caputo::Result<Vec<[f64; 2]>> {
+pub fn lv_solve(
+    theta: [f64; 4],
+    alpha: f64,
+    y0: [f64; 2],
+    t: &[f64],
+    n_steps: usize,
+    scheme: &Scheme,
+) -> caputo::Result<Vec<[f64; 2]>> {
     let dev = f64_device();
     let field = LotkaVolterra::new(theta, &dev.clone().inner());
     let sol = solve(&field, from_vec(y0.to_vec(), [2], &dev.inner()), alpha, t, n_steps, scheme, History::Dense)?;
-    Ok(sol.y.into_iter().map(|y| {
-        let v = to_vec(y);
-        [v[0], v[1]]
-    }).collect())
+    Ok(sol
+        .y
+        .into_iter()
+        .map(|y| {
+            let v = to_vec(y);
+            [v[0], v[1]]
+        })
+        .collect())
 }
 
 /// Generates observations (see the module docs): a reference ABM solve with
 /// [`REFERENCE_REFINEMENT`]× `steps` steps, read at `obs` evenly spaced times on `[0, t1]`,
 /// plus relative Gaussian noise `noise` drawn from `ChaCha8Rng::seed_from_u64(seed)`.
 #[allow(clippy::too_many_arguments)]
-pub fn generate(theta: [f64; 4], alpha: f64, y0: [f64; 2], t1: f64, steps: usize, obs: usize, noise: f64, seed: u64) -> anyhow::Result<Observations> {
+pub fn generate(
+    theta: [f64; 4],
+    alpha: f64,
+    y0: [f64; 2],
+    t1: f64,
+    steps: usize,
+    obs: usize,
+    noise: f64,
+    seed: u64,
+) -> anyhow::Result<Observations> {
     let seg = (obs - 1) as f64;
     let t: Vec<f64> = (0..obs).map(|k| t1 * (k as f64 / seg)).collect();
     let y = lv_solve(theta, alpha, y0, &t, REFERENCE_REFINEMENT * steps, &Scheme::Abm { corrector_iters: 1 })
@@ -263,7 +287,8 @@ pub fn generate(theta: [f64; 4], alpha: f64, y0: [f64; 2], t1: f64, steps: usize
 /// Reads observations from a CSV file (see [`parse_observations`]).
 pub fn read_observations(path: &Path) -> Result<Observations, DataError> {
     let bytes = std::fs::read(path).map_err(|e| DataError::Io { path: path.to_path_buf(), source: e })?;
-    let text = String::from_utf8(bytes).map_err(|e| DataError::Malformed { path: path.to_path_buf(), message: format!("not UTF-8 text: {e}") })?;
+    let text = String::from_utf8(bytes)
+        .map_err(|e| DataError::Malformed { path: path.to_path_buf(), message: format!("not UTF-8 text: {e}") })?;
     parse_observations(path, &text)
 }
 
@@ -277,7 +302,12 @@ pub fn read_observations(path: &Path) -> Result<Observations, DataError> {
 /// `t`, `x` or `y`, a row with the wrong number of fields, a value that is not a number or not
 /// finite, a time not greater than the previous one, or fewer than two rows.
 pub fn parse_observations(path: &Path, text: &str) -> Result<Observations, DataError> {
-    let err = |line: usize, column: usize, message: String| DataError::Parse { path: path.to_path_buf(), line, column, message };
+    let err = |line: usize, column: usize, message: String| DataError::Parse {
+        path: path.to_path_buf(),
+        line,
+        column,
+        message,
+    };
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines = text
         .lines()
@@ -294,7 +324,13 @@ pub fn parse_observations(path: &Path, text: &str) -> Result<Observations, DataE
     let find = |want: &str| names.iter().position(|n| n == want);
     let mut cols = [0usize; 3];
     for (slot, want) in ["t", "x", "y"].iter().enumerate() {
-        cols[slot] = find(want).ok_or_else(|| err(hline, names.len() + 1, format!("missing column `{want}`: the header must name the columns t,x,y (found `{header}`)")))?;
+        cols[slot] = find(want).ok_or_else(|| {
+            err(
+                hline,
+                names.len() + 1,
+                format!("missing column `{want}`: the header must name the columns t,x,y (found `{header}`)"),
+            )
+        })?;
     }
     for (i, n) in names.iter().enumerate() {
         if names[..i].contains(n) {
@@ -308,13 +344,22 @@ pub fn parse_observations(path: &Path, text: &str) -> Result<Observations, DataE
         let fields: Vec<&str> = row.split(',').map(str::trim).collect();
         if fields.len() != names.len() {
             let column = fields.len().min(names.len()) + 1;
-            let what = if fields.len() < names.len() { format!("missing value for column `{}`", names[fields.len()]) } else { "extra field".into() };
-            return Err(err(line, column, format!("{what}: expected {} fields ({}), found {}", names.len(), names.join(","), fields.len())));
+            let what = if fields.len() < names.len() {
+                format!("missing value for column `{}`", names[fields.len()])
+            } else {
+                "extra field".into()
+            };
+            return Err(err(
+                line,
+                column,
+                format!("{what}: expected {} fields ({}), found {}", names.len(), names.join(","), fields.len()),
+            ));
         }
         let mut v = [0.0; 3];
         for (slot, &c) in cols.iter().enumerate() {
             let s = fields[c];
-            let x: f64 = s.parse().map_err(|_| err(line, c + 1, format!("`{s}` is not a number (column `{}`)", names[c])))?;
+            let x: f64 =
+                s.parse().map_err(|_| err(line, c + 1, format!("`{s}` is not a number (column `{}`)", names[c])))?;
             if !x.is_finite() {
                 return Err(err(line, c + 1, format!("`{s}` is not a finite number (column `{}`)", names[c])));
             }
@@ -323,7 +368,14 @@ pub fn parse_observations(path: &Path, text: &str) -> Result<Observations, DataE
         if let Some((tp, lp)) = prev
             && v[0] <= tp
         {
-            return Err(err(line, cols[0] + 1, format!("t = {} is not greater than the previous time {tp} (line {lp}): times must be strictly increasing", v[0])));
+            return Err(err(
+                line,
+                cols[0] + 1,
+                format!(
+                    "t = {} is not greater than the previous time {tp} (line {lp}): times must be strictly increasing",
+                    v[0]
+                ),
+            ));
         }
         prev = Some((v[0], line));
         t.push(v[0]);
@@ -380,7 +432,9 @@ impl LvField {
             for (i, layer) in mlp.layers.iter_mut().enumerate() {
                 let [fan_in, fan_out] = layer.weight.val().dims();
                 let bound = if i + 1 == n { 0.0 } else { 1.0 / (fan_in as f64).sqrt() };
-                let mut draw = |k: usize| (0..k).map(|_| bound * (2.0 * crate::data::uniform01(&mut rng) - 1.0)).collect::<Vec<f64>>();
+                let mut draw = |k: usize| {
+                    (0..k).map(|_| bound * (2.0 * crate::data::uniform01(&mut rng) - 1.0)).collect::<Vec<f64>>()
+                };
                 layer.weight = Param::from_tensor(from_vec(draw(fan_in * fan_out), [fan_in, fan_out], &dev));
                 if layer.bias.is_some() {
                     layer.bias = Some(Param::from_tensor(from_vec(draw(fan_out), [fan_out], &dev)));
@@ -453,11 +507,23 @@ impl Problem {
     pub fn evaluate(&self, model: &LvField) -> anyhow::Result<(f64, Vec<[f64; 2]>)> {
         let dev = f64_device().inner();
         let alpha = self.current_alpha(model);
-        let sol = solve(model, from_vec(self.y0.to_vec(), [2], &dev), alpha, &self.obs.t, self.steps, &self.scheme(alpha)?, History::Dense)?;
-        let ys: Vec<[f64; 2]> = sol.y.into_iter().map(|y| {
-            let v = to_vec(y);
-            [v[0], v[1]]
-        }).collect();
+        let sol = solve(
+            model,
+            from_vec(self.y0.to_vec(), [2], &dev),
+            alpha,
+            &self.obs.t,
+            self.steps,
+            &self.scheme(alpha)?,
+            History::Dense,
+        )?;
+        let ys: Vec<[f64; 2]> = sol
+            .y
+            .into_iter()
+            .map(|y| {
+                let v = to_vec(y);
+                [v[0], v[1]]
+            })
+            .collect();
         let (loss, _) = self.loss(&ys);
         Ok((loss, ys))
     }
@@ -483,18 +549,34 @@ impl Problem {
         let dev = f64_device().inner();
         let alpha = self.current_alpha(model);
         let scheme = self.scheme(alpha)?;
-        let (sol, pb) = fde_forward(model, from_vec(self.y0.to_vec(), [2], &dev), alpha, &self.obs.t, self.steps, &scheme, History::Dense, &self.method)?;
-        let ys: Vec<[f64; 2]> = sol.y.iter().map(|y| {
-            let v = to_vec(y.clone());
-            [v[0], v[1]]
-        }).collect();
+        let (sol, pb) = fde_forward(
+            model,
+            from_vec(self.y0.to_vec(), [2], &dev),
+            alpha,
+            &self.obs.t,
+            self.steps,
+            &scheme,
+            History::Dense,
+            &self.method,
+        )?;
+        let ys: Vec<[f64; 2]> = sol
+            .y
+            .iter()
+            .map(|y| {
+                let v = to_vec(y.clone());
+                [v[0], v[1]]
+            })
+            .collect();
         let (loss, g) = self.loss(&ys);
         let cot: Vec<Tensor<1>> = g.iter().map(|c| from_vec(c.to_vec(), [2], &dev)).collect();
         let r = pb.backward(&cot)?;
         let mut grads = r.params;
         if self.learn_alpha {
             let ga = r.alpha.ok_or_else(|| {
-                InputError(format!("--learn-alpha needs ∂L/∂α, which method {} does not give; use --method discrete-adjoint", self.method.name()))
+                InputError(format!(
+                    "--learn-alpha needs ∂L/∂α, which method {} does not give; use --method discrete-adjoint",
+                    self.method.name()
+                ))
             })?;
             // α = sigmoid(s): dα/ds = α(1 − α).
             let gs = ga * alpha * (1.0 - alpha);
@@ -541,7 +623,13 @@ impl Objective<LvField> for LvObjective<'_> {
         metric_names(self.problem.learn_alpha)
     }
 
-    fn step(&mut self, model: &LvField, _epoch: usize, _step: usize, _rng: &mut ChaCha8Rng) -> anyhow::Result<StepOutput> {
+    fn step(
+        &mut self,
+        model: &LvField,
+        _epoch: usize,
+        _step: usize,
+        _rng: &mut ChaCha8Rng,
+    ) -> anyhow::Result<StepOutput> {
         self.stash = metrics_of(self.problem, model);
         self.problem.loss_and_grads(model)
     }
@@ -598,7 +686,8 @@ pub fn setup(args: &LvArgs) -> anyhow::Result<Setup> {
         // Ask the library up front, so an unsupported method fails before any work.
         fde_supported(&method).map_err(|e| bad(format!("--method {}: {e}", args.method)))?;
     }
-    let scheme0 = scheme::by_name(&args.scheme, args.alpha).map_err(|e| bad(format!("--scheme {}: {e}", args.scheme)))?;
+    let scheme0 =
+        scheme::by_name(&args.scheme, args.alpha).map_err(|e| bad(format!("--scheme {}: {e}", args.scheme)))?;
     if args.learn_alpha && matches!(scheme0, Scheme::MultiTerm { .. }) {
         return Err(bad("--learn-alpha does not apply to the multi-term scheme (its orders are fixed numbers)"));
     }
@@ -648,13 +737,23 @@ pub fn setup(args: &LvArgs) -> anyhow::Result<Setup> {
     let alpha_init = if args.learn_alpha {
         let a0 = args.alpha_init.unwrap_or(if args.data.is_none() { 0.5 * (args.alpha + 1.0) } else { args.alpha });
         if !(a0 > 0.0 && a0 < 1.0) {
-            return Err(bad(format!("initial α = {a0}: with --learn-alpha it must be in (0, 1) (α = sigmoid(s)); set --alpha-init")));
+            return Err(bad(format!(
+                "initial α = {a0}: with --learn-alpha it must be in (0, 1) (α = sigmoid(s)); set --alpha-init"
+            )));
         }
         a0
     } else {
         args.alpha
     };
-    let problem = Problem { obs, y0, alpha: args.alpha, learn_alpha: args.learn_alpha, steps: args.steps, scheme: args.scheme.clone(), method };
+    let problem = Problem {
+        obs,
+        y0,
+        alpha: args.alpha,
+        learn_alpha: args.learn_alpha,
+        steps: args.steps,
+        scheme: args.scheme.clone(),
+        method,
+    };
     Ok(Setup { problem, truth, true_alpha, init, alpha_init, source })
 }
 
@@ -764,7 +863,13 @@ pub fn adam(args: &LvArgs) -> burn::optim::AdamConfig {
     adam_config().with_beta_2(args.beta2 as f32)
 }
 
-fn train(args: &LvArgs, s: &Setup, checkpoint: Option<CheckpointPolicy>, resume: Option<&Path>, observers: &mut [&mut dyn Observer]) -> anyhow::Result<FitOutcome> {
+fn train(
+    args: &LvArgs,
+    s: &Setup,
+    checkpoint: Option<CheckpointPolicy>,
+    resume: Option<&Path>,
+    observers: &mut [&mut dyn Observer],
+) -> anyhow::Result<FitOutcome> {
     let cfg_json = run_config(args, s);
     let template = LvField::new(s.init, s.alpha_init, args.hidden, args.seed);
     let mut trainer = match resume {
@@ -797,7 +902,8 @@ pub fn run(args: &LvArgs) -> anyhow::Result<LvResults> {
         crate::train::checkpoint::load(dir, template, &adam(args), run_config(args, &s))?;
     }
     ensure_output_dir(&args.out)?;
-    let policy = (args.checkpoint_every > 0).then(|| CheckpointPolicy { dir: args.out.join("checkpoint"), every: args.checkpoint_every });
+    let policy = (args.checkpoint_every > 0)
+        .then(|| CheckpointPolicy { dir: args.out.join("checkpoint"), every: args.checkpoint_every });
     let mut bar = ProgressObserver::new("lotka-volterra", args.quiet);
     let outcome = train(args, &s, policy, args.resume.as_deref(), &mut [&mut bar])?;
     let results = write_outputs(args, &s, &outcome)?;
@@ -880,13 +986,23 @@ fn write_outputs(args: &LvArgs, s: &Setup, o: &FitOutcome) -> anyhow::Result<LvR
     let grid: Vec<f64> = (0..=n).map(|i| if i == n { t1 } else { t0 + i as f64 * h }).collect();
     let alpha = s.problem.current_alpha(&o.model);
     let dev = f64_device().inner();
-    let fitted = solve(&o.model, from_vec(s.problem.y0.to_vec(), [2], &dev), alpha, &grid, n, &s.problem.scheme(alpha)?, History::Dense)
-        .context("solving the fitted model for the plot")?;
+    let fitted = solve(
+        &o.model,
+        from_vec(s.problem.y0.to_vec(), [2], &dev),
+        alpha,
+        &grid,
+        n,
+        &s.problem.scheme(alpha)?,
+        History::Dense,
+    )
+    .context("solving the fitted model for the plot")?;
     let fitted: Vec<Vec<f64>> = fitted.y.into_iter().map(to_vec).collect();
     let comp = |ys: &[Vec<f64>], c: usize| grid.iter().zip(ys).map(|(t, y)| (*t, y[c])).collect::<Vec<_>>();
     let obs_pts = |c: usize| s.problem.obs.t.iter().zip(&s.problem.obs.y).map(|(t, y)| (*t, y[c])).collect::<Vec<_>>();
     let (blue, red) = ((0, 114, 178), (213, 94, 0));
-    let mut plot = LinePlot::new(format!("fractional Lotka–Volterra, α = {alpha:.3}: observations and fit"), "t", "population").legend(Legend::MiddleRight);
+    let mut plot =
+        LinePlot::new(format!("fractional Lotka–Volterra, α = {alpha:.3}: observations and fit"), "t", "population")
+            .legend(Legend::MiddleRight);
     if let (Some(truth), Some(ta)) = (s.truth, s.true_alpha)
         && let Ok(tr) = lv_solve(truth, ta, s.problem.y0, &grid, n, &s.problem.scheme(ta)?)
     {
@@ -913,7 +1029,12 @@ fn write_outputs(args: &LvArgs, s: &Setup, o: &FitOutcome) -> anyhow::Result<LvR
 
 fn print_summary(args: &LvArgs, s: &Setup, r: &LvResults) {
     let alpha = if r.alpha_learned {
-        format!("α learned {:.4} (initial {:.4}{})", r.alpha_final, r.alpha_initial, r.alpha_true.map_or(String::new(), |a| format!(", true {a}")))
+        format!(
+            "α learned {:.4} (initial {:.4}{})",
+            r.alpha_final,
+            r.alpha_initial,
+            r.alpha_true.map_or(String::new(), |a| format!(", true {a}"))
+        )
     } else {
         format!("α = {}", r.alpha_final)
     };
@@ -925,7 +1046,10 @@ fn print_summary(args: &LvArgs, s: &Setup, r: &LvResults) {
     for i in 0..4 {
         let t = r.true_params.map_or("-".to_string(), |t| format!("{:.4}", t[i]));
         let e = r.relative_errors.map_or("-".to_string(), |e| format!("{:.3}%", 100.0 * e[i]));
-        println!("{:<6} {:>10} {:>10.4} {:>10.4} {:>10}", PARAM_NAMES[i], t, r.initial_params[i], r.recovered_params[i], e);
+        println!(
+            "{:<6} {:>10} {:>10.4} {:>10.4} {:>10}",
+            PARAM_NAMES[i], t, r.initial_params[i], r.recovered_params[i], e
+        );
     }
     let mem = r.peak_memory_bytes.map_or("n/a".to_string(), human_bytes);
     println!(
@@ -935,7 +1059,10 @@ fn print_summary(args: &LvArgs, s: &Setup, r: &LvResults) {
         r.total_wall_time_s
     );
     let _ = s;
-    println!("wrote {}/{{results.json, history.csv, trajectories.png, trajectories.svg, loss.png}}", args.out.display());
+    println!(
+        "wrote {}/{{results.json, history.csv, trajectories.png, trajectories.svg, loss.png}}",
+        args.out.display()
+    );
 }
 
 /// One row of `comparison.json`.
@@ -1000,7 +1127,17 @@ pub struct Comparison {
 pub fn fde_supported(m: &Method) -> Result<(), caputo::Error> {
     let dev = f64_device();
     let f = LotkaVolterra::new(TRUE_PARAMS, &dev);
-    fde_forward(&f, from_vec(Y0.to_vec(), [2], &dev.inner()), 0.8, &[0.0, 0.1], 2, &Scheme::Abm { corrector_iters: 1 }, History::Dense, m).map(|_| ())
+    fde_forward(
+        &f,
+        from_vec(Y0.to_vec(), [2], &dev.inner()),
+        0.8,
+        &[0.0, 0.1],
+        2,
+        &Scheme::Abm { corrector_iters: 1 },
+        History::Dense,
+        m,
+    )
+    .map(|_| ())
 }
 
 fn compare(args: &LvArgs, s: &Setup) -> anyhow::Result<LvResults> {
@@ -1131,7 +1268,11 @@ pub fn comparison_table(c: &Comparison) -> String {
             (Some(a), Some(d)) if d > 0 => format!("{:.3}", a as f64 / d as f64),
             _ => "-".into(),
         };
-        s += &format!(" {err} | {:.3e} | {:.2} | {mem} | {ratio} |\n", r.final_loss.unwrap_or(f64::NAN), r.wall_time_s.unwrap_or(f64::NAN));
+        s += &format!(
+            " {err} | {:.3e} | {:.2} | {mem} | {ratio} |\n",
+            r.final_loss.unwrap_or(f64::NAN),
+            r.wall_time_s.unwrap_or(f64::NAN)
+        );
     }
     for n in not_run {
         s += &format!("\nnot run: {n}");

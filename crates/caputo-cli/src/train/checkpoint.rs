@@ -11,7 +11,7 @@
 //!
 //! `EEEEEE` is the epoch. Each file is written to a temporary sibling, fsynced and renamed
 //! (burnpack files by Burn itself, the others by
-//! [`atomic_write`](super::results::atomic_write)); `state.json` is written **last** and is
+//! [`atomic_write`]); `state.json` is written **last** and is
 //! the commit record: until it is renamed into place, the previous `state.json` still names
 //! the previous, complete set of files. Files of older snapshots are deleted afterwards.
 //!
@@ -138,14 +138,23 @@ fn unhex(s: &str) -> Option<Vec<u8>> {
 
 fn entry(dir: &Path, name: String) -> Result<FileEntry, CheckpointError> {
     let path = dir.join(&name);
-    let bytes = std::fs::read(&path).map_err(|e| CheckpointError::Write { path: path.clone(), reason: e.to_string() })?;
+    let bytes =
+        std::fs::read(&path).map_err(|e| CheckpointError::Write { path: path.clone(), reason: e.to_string() })?;
     Ok(FileEntry { name, bytes: bytes.len() as u64, fnv1a64: format!("{:016x}", fnv1a64(&bytes)) })
 }
 
 /// Writes a checkpoint of `trainer` to `dir` (see the module docs for the layout and the
 /// atomicity argument). `wall_s` is the run's total wall time so far.
-pub fn save<M: Module>(dir: &Path, trainer: &Trainer<M>, metric_names: &[String], wall_s: f64) -> Result<(), CheckpointError> {
-    let werr = |path: &Path, e: &dyn std::fmt::Display| CheckpointError::Write { path: path.to_path_buf(), reason: e.to_string() };
+pub fn save<M: Module>(
+    dir: &Path,
+    trainer: &Trainer<M>,
+    metric_names: &[String],
+    wall_s: f64,
+) -> Result<(), CheckpointError> {
+    let werr = |path: &Path, e: &dyn std::fmt::Display| CheckpointError::Write {
+        path: path.to_path_buf(),
+        reason: e.to_string(),
+    };
     std::fs::create_dir_all(dir).map_err(|e| werr(dir, &e))?;
     let epoch = trainer.epoch;
     let model_name = format!("model-{epoch:06}.bpk");
@@ -198,18 +207,33 @@ fn history_csv(history: &[EpochRecord], names: &[String]) -> String {
     csv_text(&history_header(names), &history_rows(history))
 }
 
-fn parse_history(path: &Path, text: &str, n_metrics: usize, epochs: usize) -> Result<Vec<EpochRecord>, CheckpointError> {
-    let corrupt = |line: usize, why: String| CheckpointError::Corrupt { path: path.to_path_buf(), reason: format!("line {line}: {why}") };
+fn parse_history(
+    path: &Path,
+    text: &str,
+    n_metrics: usize,
+    epochs: usize,
+) -> Result<Vec<EpochRecord>, CheckpointError> {
+    let corrupt = |line: usize, why: String| CheckpointError::Corrupt {
+        path: path.to_path_buf(),
+        reason: format!("line {line}: {why}"),
+    };
     let mut out = Vec::new();
     for (i, line) in text.lines().enumerate().skip(1) {
-        let v: Vec<f64> = line.split(',').map(|f| f.parse::<f64>()).collect::<Result<_, _>>().map_err(|e| corrupt(i + 1, e.to_string()))?;
+        let v: Vec<f64> = line
+            .split(',')
+            .map(|f| f.parse::<f64>())
+            .collect::<Result<_, _>>()
+            .map_err(|e| corrupt(i + 1, e.to_string()))?;
         if v.len() != 2 + n_metrics {
             return Err(corrupt(i + 1, format!("{} fields, expected {}", v.len(), 2 + n_metrics)));
         }
         out.push(EpochRecord { epoch: v[0] as usize, loss: v[1], metrics: v[2..].to_vec() });
     }
     if out.len() != epochs || out.iter().enumerate().any(|(i, r)| r.epoch != i + 1) {
-        return Err(CheckpointError::Corrupt { path: path.to_path_buf(), reason: format!("expected epochs 1..={epochs}") });
+        return Err(CheckpointError::Corrupt {
+            path: path.to_path_buf(),
+            reason: format!("expected epochs 1..={epochs}"),
+        });
     }
     Ok(out)
 }
@@ -248,12 +272,18 @@ pub fn resolve_dir(dir: &Path) -> Result<PathBuf, CheckpointError> {
 
 /// Loads the checkpoint in `dir` (or `dir/checkpoint`, see [`resolve_dir`]) into `template`,
 /// checking that it was written with the configuration `run_config`. Reads only.
-pub fn load<M: Module>(dir: &Path, template: M, adam: &AdamConfig, run_config: serde_json::Value) -> Result<Trainer<M>, CheckpointError> {
+pub fn load<M: Module>(
+    dir: &Path,
+    template: M,
+    adam: &AdamConfig,
+    run_config: serde_json::Value,
+) -> Result<Trainer<M>, CheckpointError> {
     let dir = resolve_dir(dir)?;
     let sp = dir.join(STATE_FILE);
     let corrupt = |path: &Path, reason: String| CheckpointError::Corrupt { path: path.to_path_buf(), reason };
     let text = std::fs::read_to_string(&sp).map_err(|e| corrupt(&sp, e.to_string()))?;
-    let state: State = serde_json::from_str(&text).map_err(|e| corrupt(&sp, format!("not a checkpoint state file: {e}")))?;
+    let state: State =
+        serde_json::from_str(&text).map_err(|e| corrupt(&sp, format!("not a checkpoint state file: {e}")))?;
     if state.format != FORMAT {
         return Err(corrupt(&sp, format!("unknown format {:?} (expected {FORMAT:?})", state.format)));
     }
@@ -277,7 +307,10 @@ pub fn load<M: Module>(dir: &Path, template: M, adam: &AdamConfig, run_config: s
         }
         let bytes = std::fs::read(&path).map_err(|e| corrupt(&path, e.to_string()))?;
         if bytes.len() as u64 != f.bytes || format!("{:016x}", fnv1a64(&bytes)) != f.fnv1a64 {
-            return Err(corrupt(&path, format!("size or checksum differs from {STATE_FILE} ({} bytes, expected {})", bytes.len(), f.bytes)));
+            return Err(corrupt(
+                &path,
+                format!("size or checksum differs from {STATE_FILE} ({} bytes, expected {})", bytes.len(), f.bytes),
+            ));
         }
         contents.push((path, bytes));
     }
@@ -289,7 +322,8 @@ pub fn load<M: Module>(dir: &Path, template: M, adam: &AdamConfig, run_config: s
     let seed: [u8; 32] = unhex(&state.rng_seed)
         .and_then(|v| v.try_into().ok())
         .ok_or_else(|| corrupt(&sp, "rng_seed is not 32 hex bytes".into()))?;
-    let word_pos: u128 = state.rng_word_pos.parse().map_err(|_| corrupt(&sp, "rng_word_pos is not an integer".into()))?;
+    let word_pos: u128 =
+        state.rng_word_pos.parse().map_err(|_| corrupt(&sp, "rng_word_pos is not an integer".into()))?;
     let mut rng = ChaCha8Rng::from_seed(seed);
     rng.set_stream(state.rng_stream);
     rng.set_word_pos(word_pos);

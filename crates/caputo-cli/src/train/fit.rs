@@ -171,7 +171,12 @@ impl<M: Module> Trainer<M> {
     /// Continues a run from the checkpoint in `dir`: `template` is a model of the right
     /// structure (its values are replaced), `adam` the configuration the run was started with. Fails without side effects when the checkpoint is
     /// corrupt or was made with a different `run_config`.
-    pub fn resume(dir: &Path, template: M, adam: &AdamConfig, run_config: serde_json::Value) -> Result<Self, checkpoint::CheckpointError> {
+    pub fn resume(
+        dir: &Path,
+        template: M,
+        adam: &AdamConfig,
+        run_config: serde_json::Value,
+    ) -> Result<Self, checkpoint::CheckpointError> {
         checkpoint::load(dir, template, adam, run_config)
     }
 
@@ -219,7 +224,9 @@ impl<M: Module> Trainer<M> {
             let n_steps = objective.begin_epoch(epoch, &mut self.rng).with_context(|| format!("epoch {epoch}"))?;
             let mut loss_sum = 0.0;
             for step in 0..n_steps {
-                let out = objective.step(&self.model, epoch, step, &mut self.rng).with_context(|| format!("epoch {epoch}, step {step}"))?;
+                let out = objective
+                    .step(&self.model, epoch, step, &mut self.rng)
+                    .with_context(|| format!("epoch {epoch}, step {step}"))?;
                 if !out.loss.is_finite() {
                     anyhow::bail!("epoch {epoch}, step {step}: the loss is {} (try a smaller --lr)", out.loss);
                 }
@@ -278,7 +285,13 @@ mod tests {
             self.order = (0..3).map(|_| (rng.next_u64() % self.targets.len() as u64) as usize).collect();
             Ok(self.order.len())
         }
-        fn step(&mut self, model: &Toy, _epoch: usize, step: usize, _rng: &mut ChaCha8Rng) -> anyhow::Result<StepOutput> {
+        fn step(
+            &mut self,
+            model: &Toy,
+            _epoch: usize,
+            step: usize,
+            _rng: &mut ChaCha8Rng,
+        ) -> anyhow::Result<StepOutput> {
             let t = from_vec(self.targets[self.order[step]].to_vec(), [2], &f64_device());
             let loss = (model.w.val() - t).powf_scalar(2.0).sum();
             let l = to_vec(loss.clone().inner())[0];
@@ -335,7 +348,19 @@ mod tests {
         let policy = CheckpointPolicy { dir: dir.clone(), every: 2 };
         let mut log = Log::default();
         b.fit(&mut pull(), &FitConfig { checkpoint: Some(policy), ..FitConfig::new(4, 0.1) }, &mut [&mut log]).unwrap();
-        assert_eq!(log.0, ["start 0/4 [\"w0\"]", "epoch 1", "epoch 2", "checkpoint 2", "epoch 3", "epoch 4", "checkpoint 4", "finish"]);
+        assert_eq!(
+            log.0,
+            [
+                "start 0/4 [\"w0\"]",
+                "epoch 1",
+                "epoch 2",
+                "checkpoint 2",
+                "epoch 3",
+                "epoch 4",
+                "checkpoint 4",
+                "finish"
+            ]
+        );
         let mut c = Trainer::resume(&dir, toy(), &adam, cfg_json).unwrap();
         assert_eq!(c.epoch, 4);
         c.fit(&mut pull(), &FitConfig::new(6, 0.1), &mut []).unwrap();

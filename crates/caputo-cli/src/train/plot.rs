@@ -110,13 +110,29 @@ pub enum Drawn {
 }
 
 /// Colours for series without an explicit one (colour-blind-friendly, Okabe–Ito).
-pub const PALETTE: [(u8, u8, u8); 8] =
-    [(0, 114, 178), (213, 94, 0), (0, 158, 115), (204, 121, 167), (230, 159, 0), (86, 180, 233), (0, 0, 0), (240, 228, 66)];
+pub const PALETTE: [(u8, u8, u8); 8] = [
+    (0, 114, 178),
+    (213, 94, 0),
+    (0, 158, 115),
+    (204, 121, 167),
+    (230, 159, 0),
+    (86, 180, 233),
+    (0, 0, 0),
+    (240, 228, 66),
+];
 
 impl LinePlot {
     /// An empty 900×600 plot.
     pub fn new(title: impl Into<String>, x_label: impl Into<String>, y_label: impl Into<String>) -> Self {
-        Self { title: title.into(), x_label: x_label.into(), y_label: y_label.into(), log_y: false, size: (900, 600), series: Vec::new(), legend: Legend::UpperRight }
+        Self {
+            title: title.into(),
+            x_label: x_label.into(),
+            y_label: y_label.into(),
+            log_y: false,
+            size: (900, 600),
+            series: Vec::new(),
+            legend: Legend::UpperRight,
+        }
     }
     /// Sets the logarithmic y axis.
     pub fn log_y(mut self, on: bool) -> Self {
@@ -182,7 +198,13 @@ impl LinePlot {
     fn visible_points(&self) -> Vec<Vec<(f64, f64)>> {
         self.series
             .iter()
-            .map(|s| s.points.iter().copied().filter(|(x, y)| x.is_finite() && y.is_finite() && (!self.log_y || *y > 0.0)).collect())
+            .map(|s| {
+                s.points
+                    .iter()
+                    .copied()
+                    .filter(|(x, y)| x.is_finite() && y.is_finite() && (!self.log_y || *y > 0.0))
+                    .collect()
+            })
             .collect()
     }
 
@@ -244,15 +266,25 @@ impl LinePlot {
                         .draw()
                         .map_err(err)?;
                 } else {
-                    $chart.configure_mesh().x_labels(0).y_labels(0).light_line_style(RGBColor(235, 235, 235)).draw().map_err(err)?;
+                    $chart
+                        .configure_mesh()
+                        .x_labels(0)
+                        .y_labels(0)
+                        .light_line_style(RGBColor(235, 235, 235))
+                        .draw()
+                        .map_err(err)?;
                 }
                 for (i, (s, p)) in self.series.iter().zip(pts).enumerate() {
                     let (r, g, b) = s.color.unwrap_or(PALETTE[i % PALETTE.len()]);
                     let c = RGBColor(r, g, b);
                     let anno = match s.style {
                         Style::Line => $chart.draw_series(LineSeries::new(p, c.stroke_width(2))).map_err(err)?,
-                        Style::ThinLine => $chart.draw_series(LineSeries::new(p, c.mix(0.6).stroke_width(1))).map_err(err)?,
-                        Style::Points => $chart.draw_series(p.into_iter().map(|q| Circle::new(q, 3, c.filled()))).map_err(err)?,
+                        Style::ThinLine => {
+                            $chart.draw_series(LineSeries::new(p, c.mix(0.6).stroke_width(1))).map_err(err)?
+                        }
+                        Style::Points => {
+                            $chart.draw_series(p.into_iter().map(|q| Circle::new(q, 3, c.filled()))).map_err(err)?
+                        }
                     };
                     if text && !s.label.is_empty() {
                         let style = s.style;

@@ -9,8 +9,8 @@ use std::path::{Path, PathBuf};
 use anyhow::Context;
 use serde::Serialize;
 
-use super::fit::EpochRecord;
 use super::InputError;
+use super::fit::EpochRecord;
 
 /// Writes `bytes` to `path` atomically: a temporary file in the same directory, `fsync`,
 /// `rename` over `path`, then `fsync` of the directory (best effort: not every platform lets

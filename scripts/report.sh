@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Regenerates docs/results.md (and its plots under docs/img/) from measurements on this machine:
+# the gradient-method benchmark (time and counting-allocator peak memory vs N), fast vs dense
+# history, and the three applications' headline results.
+# Usage: [PROFILE=dev] scripts/report.sh [--quick]
+# Needs: cargo, python3 (standard library only).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+QUICK=${1:-}
+# PROFILE=dev uses the dev profile (dependencies at opt-level 3, caputo at opt-level 1),
+# which shares the test build; the default is a release build.
+PROFILE=${PROFILE:-release}
+if [ "$PROFILE" = "dev" ]; then cargo build -p caputo-cli; B=target/debug/caputo
+else cargo build --release -p caputo-cli; B=target/release/caputo; fi
+export CAPUTO_REPORT_PROFILE=$PROFILE
+OUT=target/report
+mkdir -p "$OUT" docs/img
+: > "$OUT/bench.jsonl"
+if [ "$QUICK" = "--quick" ]; then NS=100,400,1600; else NS=100,200,400,800,1600,3200; fi
+# ODE gradient methods (rk4, lv-mlp, f32, one thread).
+$B bench --workload lv-mlp --alpha 1 --scheme rk4 --method direct,checkpointed,symplectic-adjoint,continuous-adjoint \
+  --steps "$NS" --sweep --threads 1 --dtype f32 >> "$OUT/bench.jsonl"
+# FDE gradient methods (predictor, α = 0.6).
+$B bench --workload lv-mlp --alpha 0.6 --scheme predictor --method direct,discrete-adjoint,paper-adjoint,continuous-adjoint \
+  --steps "$NS" --sweep --threads 1 --dtype f32 >> "$OUT/bench.jsonl"
+$B bench --workload wide --alpha 0.6 --scheme predictor --method discrete-adjoint --steps 1600 --threads 1 --dtype f32 >> "$OUT/bench.jsonl"
+# Fast vs dense history.
+for n in 1000 10000; do
+  $B bench --workload lv-mlp --alpha 0.6 --scheme predictor --method discrete-adjoint --steps $n --history dense --dtype f32 >> "$OUT/bench.jsonl"
+done
+for n in 1000 10000 100000; do
+  $B bench --workload lv-mlp --alpha 0.6 --scheme predictor --method discrete-adjoint --steps $n --history fast --tol 1e-10 --dtype f32 >> "$OUT/bench.jsonl"
+done
+# Applications.
+$B lotka-volterra --compare --quiet --out "$OUT/lotka-volterra"
+$B graph --compare --quiet --out "$OUT/graph" || echo "graph comparison failed" >&2
+$B image --compare --quiet --out "$OUT/image" || echo "image comparison failed" >&2
+python3 scripts/report.py "$OUT" > docs/results.md
+echo "wrote docs/results.md"
