@@ -164,7 +164,7 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
     };
     let scheme = args.scheme.clone().unwrap_or_else(|| if args.alpha < 1.0 { "predictor".into() } else { "rk4".into() });
     let steps: Vec<usize> = parse_list("steps", &args.steps)?.iter().map(|s| *s as usize).collect();
-    if steps.iter().any(|s| *s == 0) {
+    if steps.contains(&0) {
         return Err(usage("--steps: step counts must be positive"));
     }
     let methods: Vec<Method> =
