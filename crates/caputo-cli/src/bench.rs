@@ -11,10 +11,10 @@ use std::time::Instant;
 
 use anyhow::Result;
 use burn::tensor::{Device, FloatDType, Tensor};
+use caputo::VectorField;
 use caputo::fde::History;
 use caputo::grad::Method;
 use caputo::nn::MlpField;
-use caputo::VectorField;
 use rand::{RngCore, SeedableRng};
 use serde::Serialize;
 
@@ -162,13 +162,17 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
         "fast" => History::Fast { tol: args.tol },
         h => return Err(usage(format!("--history: unknown '{h}' (dense, fast)"))),
     };
-    let scheme = args.scheme.clone().unwrap_or_else(|| if args.alpha < 1.0 { "predictor".into() } else { "rk4".into() });
+    let scheme =
+        args.scheme.clone().unwrap_or_else(|| if args.alpha < 1.0 { "predictor".into() } else { "rk4".into() });
     let steps: Vec<usize> = parse_list("steps", &args.steps)?.iter().map(|s| *s as usize).collect();
     if steps.contains(&0) {
         return Err(usage("--steps: step counts must be positive"));
     }
-    let methods: Vec<Method> =
-        args.method.split(',').map(|m| Method::by_name(m.trim()).map_err(|e| usage(e.to_string()))).collect::<Result<_>>()?;
+    let methods: Vec<Method> = args
+        .method
+        .split(',')
+        .map(|m| Method::by_name(m.trim()).map_err(|e| usage(e.to_string())))
+        .collect::<Result<_>>()?;
     if !args.sweep && (steps.len() > 1 || methods.len() > 1) {
         return Err(usage("several --steps or --method values need --sweep"));
     }

@@ -25,6 +25,8 @@ pub enum Command {
     LotkaVolterra(crate::apps::lotka_volterra::LvArgs),
     /// Node classification with fractional graph neural diffusion (F-GRAND-l, F-GRAND-nl).
     Graph(crate::apps::graph::GraphArgs),
+    /// MNIST classifier with a fractional (FDE) block, ODE-Net style (ships a 5,000-digit sample).
+    Image(crate::apps::image::ImageArgs),
 }
 
 /// Runs a parsed command line.
@@ -35,6 +37,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::Bench(a) => crate::bench::run(&a).map(drop),
         Command::LotkaVolterra(a) => crate::apps::lotka_volterra::run(&a).map(drop),
         Command::Graph(a) => crate::apps::graph::run(&a).map(drop),
+        Command::Image(a) => crate::apps::image::run(&a).map(drop),
     }
 }
 

@@ -5,7 +5,7 @@ use burn::tensor::Tensor;
 use caputo::grad::Method;
 use serde_json::json;
 
-use crate::problems::{usage, values, with_field, Plan, ProblemArgs, WithField};
+use crate::problems::{Plan, ProblemArgs, WithField, usage, values, with_field};
 
 /// Flags of `caputo grad`.
 #[derive(clap::Args, Debug, Clone)]
@@ -53,7 +53,9 @@ impl GradArgs {
     pub fn method(&self) -> Result<Method> {
         Ok(match Method::by_name(&self.method).map_err(|e| usage(e.to_string()))? {
             Method::Checkpointed { .. } => Method::Checkpointed { segments: self.segments },
-            Method::ContinuousAdjoint { .. } => Method::ContinuousAdjoint { rtol: self.adjoint_rtol, atol: self.adjoint_atol },
+            Method::ContinuousAdjoint { .. } => {
+                Method::ContinuousAdjoint { rtol: self.adjoint_rtol, atol: self.adjoint_atol }
+            }
             m => m,
         })
     }
@@ -94,7 +96,13 @@ impl WithField<Gradient> for Grad<'_> {
                 (loss, pb.backward(&g)?)
             }
         };
-        Ok(Gradient { loss, params: caputo::testkit::flat_grads(field, &r.params), y0: values(&r.y0), alpha: r.alpha, stats: r.stats })
+        Ok(Gradient {
+            loss,
+            params: caputo::testkit::flat_grads(field, &r.params),
+            y0: values(&r.y0),
+            alpha: r.alpha,
+            stats: r.stats,
+        })
     }
 }
 
@@ -121,7 +129,12 @@ pub fn run(args: &GradArgs) -> Result<()> {
         if let Some(a) = g.alpha {
             println!("dL/dalpha   {a:.12e}");
         }
-        println!("f evaluations {}, VJPs {}, stored {} B", g.stats.field_evals + g.stats.graph_evals, g.stats.vjps, g.stats.peak_stored_bytes);
+        println!(
+            "f evaluations {}, VJPs {}, stored {} B",
+            g.stats.field_evals + g.stats.graph_evals,
+            g.stats.vjps,
+            g.stats.peak_stored_bytes
+        );
     }
     Ok(())
 }

@@ -1,6 +1,6 @@
 //! Built-in problems of `caputo solve` / `caputo grad`, and the flags they share.
 
-use anyhow::{bail, Result};
+use anyhow::{Result, bail};
 use burn::tensor::Tensor;
 use caputo::fde::{History, Scheme};
 use caputo::ode::{Adaptive, ButcherTableau, StepControl};
@@ -152,7 +152,10 @@ impl ProblemArgs {
         }
         for w in t.windows(2) {
             if w[1] <= w[0] {
-                return Err(usage(format!("--times: must be strictly increasing after t0 = 0, but {} follows {}", w[1], w[0])));
+                return Err(usage(format!(
+                    "--times: must be strictly increasing after t0 = 0, but {} follows {}",
+                    w[1], w[0]
+                )));
             }
         }
         Ok(t)

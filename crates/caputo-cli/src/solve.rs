@@ -3,7 +3,7 @@
 use anyhow::Result;
 use serde_json::json;
 
-use crate::problems::{exact, values, with_field, Plan, ProblemArgs, WithField};
+use crate::problems::{Plan, ProblemArgs, WithField, exact, values, with_field};
 
 /// Flags of `caputo solve`.
 #[derive(clap::Args, Debug, Clone)]
@@ -41,7 +41,9 @@ impl WithField<Solved> for Solve<'_> {
         let y0 = caputo::tensor::from_vec(self.args.y0()?, [self.args.y0()?.len()], &dev);
         let sol = match &plan {
             Plan::Ode { tab, control } => caputo::ode::solve(field, y0, &t, tab, control)?,
-            Plan::Fde { scheme, n_steps, history } => caputo::fde::solve(field, y0, self.args.alpha, &t, *n_steps, scheme, *history)?,
+            Plan::Fde { scheme, n_steps, history } => {
+                caputo::fde::solve(field, y0, self.args.alpha, &t, *n_steps, scheme, *history)?
+            }
         };
         Ok(Solved { t: sol.t, y: sol.y.iter().map(values).collect(), stats: sol.stats })
     }

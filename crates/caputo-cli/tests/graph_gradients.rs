@@ -3,20 +3,19 @@
 //! through one graph (encoder, attention, every step, decoder), and `∂L/∂α` against a central
 //! difference.
 
-
 use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
+use caputo::VectorField;
 use caputo::field::{Evaluator, ParamGrads};
 use caputo::grad::Method;
 use caputo::special::gamma;
 use caputo::tensor::{dot, from_vec, to_vec};
 use caputo::testkit::{f64_device, flat_grads, max_rel_diff, rel_diff};
-use caputo::VectorField;
 use caputo_cli::apps::graph::model::{Attention, Diffusion, EdgeWeights, GraphModel, ModelConfig, ModelKind};
 use caputo_cli::apps::graph::sparse::EdgeIndex;
-use caputo_cli::apps::graph::step::{log_softmax, loss_and_grads, BlockConfig, GraphProblem};
-use caputo_cli::data::{planted_partition, GraphData};
+use caputo_cli::apps::graph::step::{BlockConfig, GraphProblem, log_softmax, loss_and_grads};
+use caputo_cli::data::{GraphData, planted_partition};
 use rand::{Rng, SeedableRng};
 use rand_chacha::ChaCha8Rng;
 
@@ -48,7 +47,9 @@ fn dot_product_identity(field: &Diffusion, n: usize, d: usize, rng: &mut ChaCha8
     let w = from_vec(randn(rng, n * d), [n, d], &plain);
     let eps = 1e-5;
     let fv = field.valid();
-    let jv = (fv.eval(0.0, y.clone() + v.clone().mul_scalar(eps)) - fv.eval(0.0, y.clone() - v.clone().mul_scalar(eps))).mul_scalar(0.5 / eps);
+    let jv = (fv.eval(0.0, y.clone() + v.clone().mul_scalar(eps))
+        - fv.eval(0.0, y.clone() - v.clone().mul_scalar(eps)))
+    .mul_scalar(0.5 / eps);
     let mut ev = Evaluator::new(field);
     let mut pg = ParamGrads::new();
     let jtw = ev.vjp(0.0, y, w.clone(), &mut pg);
@@ -62,12 +63,17 @@ fn sparse_propagation_vjp_passes_the_dot_product_identity() {
     let graph = EdgeIndex::undirected(g.n_nodes, &g.edges, &plain);
     let (n, d, e) = (g.n_nodes, 3, graph.n_edges());
     let mut rng = ChaCha8Rng::seed_from_u64(5);
-    let fixed = Diffusion { weights: EdgeWeights::Fixed(from_vec(graph.sym_norm_weights(), [e], &plain)), graph: graph.clone() };
+    let fixed = Diffusion {
+        weights: EdgeWeights::Fixed(from_vec(graph.sym_norm_weights(), [e], &plain)),
+        graph: graph.clone(),
+    };
     let w_param = Param::from_tensor(from_vec(randn(&mut rng, e), [e], &f64_device()));
     let at_start = Diffusion { weights: EdgeWeights::AtStart(w_param.clone()), graph: graph.clone() };
     let nonlinear = Diffusion { weights: EdgeWeights::Attention(attention(d, 2, &mut rng)), graph: graph.clone() };
     // Linear in y: the difference quotient is exact up to rounding; nonlinear: O(ε²).
-    for (name, field, tol) in [("adjacency", &fixed, 1e-10), ("grand-l", &at_start, 1e-10), ("grand-nl", &nonlinear, 1e-8)] {
+    for (name, field, tol) in
+        [("adjacency", &fixed, 1e-10), ("grand-l", &at_start, 1e-10), ("grand-nl", &nonlinear, 1e-8)]
+    {
         let (lhs, rhs) = dot_product_identity(field, n, d, &mut rng);
         let r = rel_diff(lhs, rhs, 1e-12);
         eprintln!("{name}: ⟨w, Jv⟩ = {lhs:e}, ⟨Jᵀw, v⟩ = {rhs:e}, rel {r:e}");
@@ -110,8 +116,15 @@ fn block(kind: ModelKind, scheme: &str, method: Method, alpha: f64, n_steps: usi
     BlockConfig { kind, alpha, learn_alpha: false, t1: 1.5, n_steps, scheme: scheme.into(), method }
 }
 
+/// A model whose attention is not uniform (`init` starts `W_Q` at zero, where `∂L/∂W_K = 0`).
 fn model_for(g: &GraphData, kind: ModelKind) -> GraphModel {
-    ModelConfig { kind, n_features: g.n_features, hidden: 4, attention_dim: 3, n_classes: g.n_classes }.init(0.7, 11)
+    let mut m = ModelConfig { kind, n_features: g.n_features, hidden: 4, attention_dim: 3, n_classes: g.n_classes }
+        .init(0.7, 11);
+    if let Some(a) = m.attention.as_mut() {
+        let mut rng = ChaCha8Rng::seed_from_u64(2);
+        *a = attention(4, 3, &mut rng);
+    }
+    m
 }
 
 fn grads(p: &GraphProblem, m: &GraphModel) -> Vec<f64> {
@@ -149,7 +162,9 @@ fn whole_graph_predictor_grads(p: &GraphProblem, m: &GraphModel) -> Vec<f64> {
 fn grand_l_discrete_adjoint_matches_whole_graph_backprop() {
     let g = small_graph();
     let m = model_for(&g, ModelKind::GrandL);
-    let problem = |scheme: &str, method: Method| GraphProblem::new(g.clone(), block(ModelKind::GrandL, scheme, method, 0.7, 12), 0.0, 0.0).unwrap();
+    let problem = |scheme: &str, method: Method| {
+        GraphProblem::new(g.clone(), block(ModelKind::GrandL, scheme, method, 0.7, 12), 0.0, 0.0).unwrap()
+    };
     let reference = whole_graph_predictor_grads(&problem("predictor", Method::Direct), &m);
     assert!(reference.iter().any(|x| x.abs() > 1e-6), "a non-trivial gradient");
     // Every part of the model gets a gradient (encoder, W_Q, W_K, decoder).
@@ -189,7 +204,13 @@ fn learned_alpha_gradient_matches_a_central_difference() {
     let g = small_graph();
     let m = model_for(&g, ModelKind::GrandL);
     let loss_at = |alpha: f64| {
-        let p = GraphProblem::new(g.clone(), block(ModelKind::GrandL, "predictor", Method::DiscreteAdjoint, alpha, 12), 0.0, 0.0).unwrap();
+        let p = GraphProblem::new(
+            g.clone(),
+            block(ModelKind::GrandL, "predictor", Method::DiscreteAdjoint, alpha, 12),
+            0.0,
+            0.0,
+        )
+        .unwrap();
         loss_and_grads(&p, &m, None).unwrap().1
     };
     let r = loss_at(0.7);

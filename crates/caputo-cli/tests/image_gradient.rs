@@ -10,15 +10,18 @@
 //!
 //! This binary configures the process's flex device for f64, so it holds only f64 tests.
 
+use burn::module::{Module, ModuleMapper, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
+use caputo::VectorField;
 use caputo::grad::Method;
 use caputo::special::gamma;
 use caputo::tensor::to_vec;
 use caputo::testkit::{f64_device, flat_grads, max_rel_diff};
-use caputo::VectorField;
 use caputo_cli::apps::image::model::{ImageModel, ImageModelConfig};
-use caputo_cli::apps::image::step::{cross_entropy, train_step, BlockConfig};
+use caputo_cli::apps::image::step::{BlockConfig, cross_entropy, logits, train_step};
+use rand::{Rng, SeedableRng};
+use rand_chacha::ChaCha8Rng;
 
 const ALPHA: f64 = 0.7;
 const T1: f64 = 1.0;
@@ -80,7 +83,9 @@ fn discrete_adjoint_gradient_of_the_whole_classifier_equals_backpropagation_in_f
     let (x, labels) = tiny_batch();
     let block = BlockConfig::new(ALPHA, T1, STEPS, "predictor", Method::DiscreteAdjoint).unwrap();
     let g = train_step(&m, x, &labels, &block).unwrap().grads;
-    for (part, v) in [("stem", flat_grads(&m.stem, &g)), ("block", flat_grads(&m.block, &g)), ("head", flat_grads(&m.head, &g))] {
+    for (part, v) in
+        [("stem", flat_grads(&m.stem, &g)), ("block", flat_grads(&m.block, &g)), ("head", flat_grads(&m.head, &g))]
+    {
         assert!(v.iter().any(|x| *x != 0.0), "the {part} gets a gradient");
     }
 }
@@ -99,5 +104,57 @@ fn adjoint_equals_direct_for_abm_and_l1_blocks_and_for_an_rk4_ode_block() {
         let e = max_rel_diff(&a, &d);
         eprintln!("{scheme} α = {alpha}, {}: {e:e}", adj.name());
         assert!(e <= 1e-8, "{scheme} α = {alpha}, {} vs direct: {e:e}", adj.name());
+    }
+}
+
+/// Adds `eps · dir` to the parameters, in module (visit) order.
+struct Shift<'a> {
+    dir: &'a [f64],
+    at: usize,
+    eps: f64,
+}
+
+impl ModuleMapper for Shift<'_> {
+    fn map_float<const D: usize>(&mut self, p: Param<Tensor<D>>) -> Param<Tensor<D>> {
+        p.map(|t| {
+            let n = t.shape().num_elements();
+            let d: Vec<f64> = self.dir[self.at..self.at + n].iter().map(|v| v * self.eps).collect();
+            self.at += n;
+            let dt = caputo::tensor::from_vec_like(d, t.dims(), &t);
+            t + dt
+        })
+    }
+}
+
+fn loss_at(m: &ImageModel, dir: &[f64], eps: f64, block: &BlockConfig) -> f64 {
+    let shifted = m.clone().map(&mut Shift { dir, at: 0, eps }).valid();
+    let (x, labels) = tiny_batch();
+    to_vec(cross_entropy(logits(&shifted, x, block).unwrap(), &labels))[0]
+}
+
+/// Guards against a wrong gradient in Burn itself (which the comparisons above, all built on
+/// Burn's autodiff, could not see): the adjoint's directional derivative along random
+/// directions restricted to the stem, the block and the head agrees with central differences.
+#[test]
+fn classifier_gradient_matches_central_differences_part_by_part() {
+    let m = tiny_model();
+    let block = BlockConfig::new(ALPHA, T1, STEPS, "predictor", Method::DiscreteAdjoint).unwrap();
+    let (x, labels) = tiny_batch();
+    let g = flat_grads(&m, &train_step(&m, x, &labels, &block).unwrap().grads);
+    let sizes = [m.stem.num_params(), m.block.num_params(), m.head.num_params()];
+    let mut rng = ChaCha8Rng::seed_from_u64(5);
+    let mut lo = 0;
+    for (part, n) in ["stem", "block", "head"].iter().zip(sizes) {
+        let mut dir = vec![0.0; g.len()];
+        for d in &mut dir[lo..lo + n] {
+            *d = rng.random_range(-1.0..1.0);
+        }
+        lo += n;
+        let eps = 1e-6;
+        let fd = (loss_at(&m, &dir, eps, &block) - loss_at(&m, &dir, -eps, &block)) * (0.5 / eps);
+        let ad: f64 = g.iter().zip(&dir).map(|(a, b)| a * b).sum();
+        let e = (fd - ad).abs() / ad.abs().max(1e-12);
+        eprintln!("{part}: adjoint {ad:.12e}, central difference {fd:.12e}, rel. diff {e:e}");
+        assert!(e < 1e-6, "{part}: adjoint {ad} vs central difference {fd}");
     }
 }

@@ -9,9 +9,9 @@ static ALLOC: caputo_cli::alloc::CountingAlloc = caputo_cli::alloc::CountingAllo
 use caputo::grad::Method;
 use caputo_cli::alloc::{peak_bytes, reset_peak};
 use caputo_cli::apps::image::data::{self, Dataset};
-use caputo_cli::apps::image::model::{ImageModel, ImageModelConfig};
-use caputo_cli::apps::image::step::{train_step, BlockConfig};
 use caputo_cli::apps::image::device;
+use caputo_cli::apps::image::model::{ImageModel, ImageModelConfig};
+use caputo_cli::apps::image::step::{BlockConfig, train_step};
 
 const BATCH: usize = 16;
 const WIDTH: usize = 8;
@@ -51,7 +51,11 @@ fn direct_step_memory_grows_with_fde_steps_and_the_adjoints_only_by_stored_state
     // Adjoint: what grows is the stored states (plus slack for allocator rounding and Burn's
     // per-step bookkeeping), not the activations.
     let growth = adj4.saturating_sub(adj1);
-    assert!(growth as f64 <= 1.5 * (st4 - st1) as f64 + 64.0 * 1024.0, "adjoint grew by {growth} B, stored states by {} B", st4 - st1);
+    assert!(
+        growth as f64 <= 1.5 * (st4 - st1) as f64 + 64.0 * 1024.0,
+        "adjoint grew by {growth} B, stored states by {} B",
+        st4 - st1
+    );
     // And at 20 steps the adjoint needs a fraction of direct's memory.
     assert!(adj4 * 3 <= dir4, "adjoint {adj4} B vs direct {dir4} B at {n4} steps");
 }

@@ -7,8 +7,8 @@
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
-use caputo::fde::{fde_forward, History, Scheme};
-use caputo::grad::{combine, pull_through, Method};
+use caputo::fde::{History, Scheme, fde_forward};
+use caputo::grad::{Method, combine, pull_through};
 use caputo::nn::MlpField;
 use caputo::tensor::{from_vec, scalar};
 use caputo::testkit::f64_device;
@@ -23,7 +23,11 @@ struct Model {
 fn main() -> caputo::Result<()> {
     let dev = f64_device();
     dev.seed(5);
-    let mut model = Model { enc: LinearConfig::new(4, 8).init(&dev), block: MlpField::new(&[8, 32, 8], &dev), dec: LinearConfig::new(8, 1).init(&dev) };
+    let mut model = Model {
+        enc: LinearConfig::new(4, 8).init(&dev),
+        block: MlpField::new(&[8, 32, 8], &dev),
+        dec: LinearConfig::new(8, 1).init(&dev),
+    };
     // Regression: y = sin(x0) + x1·x2 − x3 on 64 fixed points.
     let xs: Vec<f64> = (0..256).map(|i| ((i * 37 % 101) as f64 / 50.0) - 1.0).collect();
     let ys: Vec<f64> = xs.chunks(4).map(|x| x[0].sin() + x[1] * x[2] - x[3]).collect();
@@ -32,7 +36,16 @@ fn main() -> caputo::Result<()> {
     let mut opt = AdamConfig::new().with_epsilon(1e-8).init();
     for epoch in 0..=100 {
         let h0 = model.enc.forward(x.clone());
-        let (sol, pb) = fde_forward(&model.block, h0.clone().inner(), 0.8, &[0.0, 1.0], 16, &Scheme::Abm { corrector_iters: 1 }, History::Dense, &Method::DiscreteAdjoint)?;
+        let (sol, pb) = fde_forward(
+            &model.block,
+            h0.clone().inner(),
+            0.8,
+            &[0.0, 1.0],
+            16,
+            &Scheme::Abm { corrector_iters: 1 },
+            History::Dense,
+            &Method::DiscreteAdjoint,
+        )?;
         let h1 = sol.y[1].clone().autodiff().require_grad();
         let err = model.dec.forward(h1.clone()) - y.clone();
         let loss = (err.clone() * err).mean();

@@ -5,9 +5,9 @@
 
 use burn::optim::AdamConfig;
 use burn::tensor::Tensor;
-use caputo::grad::{ode_forward, Method};
+use caputo::grad::{Method, ode_forward};
 use caputo::nn::MlpField;
-use caputo::ode::{solve, ButcherTableau, StepControl};
+use caputo::ode::{ButcherTableau, StepControl, solve};
 use caputo::problems::LinearField;
 use caputo::tensor::{dot, from_vec};
 use caputo::testkit::f64_device;
@@ -32,7 +32,10 @@ fn main() -> caputo::Result<()> {
         let g: Vec<Tensor<1>> = diffs.into_iter().map(|d| d.mul_scalar(2.0 / n)).collect();
         let grads = pb.backward(&g)?;
         if epoch % 50 == 0 {
-            println!("epoch {epoch:>3}: loss {loss:.3e}, VJPs {}, stored {} B", grads.stats.vjps, grads.stats.peak_stored_bytes);
+            println!(
+                "epoch {epoch:>3}: loss {loss:.3e}, VJPs {}, stored {} B",
+                grads.stats.vjps, grads.stats.peak_stored_bytes
+            );
         }
         field = opt.step(1e-2, field, grads.params);
     }

@@ -3,7 +3,7 @@
 //!
 //! `cargo run -p caputo --example relaxation`
 
-use caputo::fde::{scheme::registry, solve, History};
+use caputo::fde::{History, scheme::registry, solve};
 use caputo::problems::Relaxation;
 use caputo::tensor::{from_vec, scalar};
 use caputo::testkit::f64_device;

@@ -4,13 +4,13 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::Tensor;
-use caputo::fde::{fde_forward, History, Scheme};
-use caputo::grad::{combine, ode_forward, pull_through, Method};
+use caputo::VectorField;
+use caputo::fde::{History, Scheme, fde_forward};
+use caputo::grad::{Method, combine, ode_forward, pull_through};
 use caputo::nn::MlpField;
-use caputo::ode::{solve::march_on_grid, ButcherTableau, StepControl};
+use caputo::ode::{ButcherTableau, StepControl, solve::march_on_grid};
 use caputo::tensor::{from_vec, scalar};
 use caputo::testkit::{f64_device, flat_grads, max_rel_diff};
-use caputo::VectorField;
 
 #[derive(Module, Debug)]
 struct Model {
@@ -22,7 +22,11 @@ struct Model {
 fn model() -> Model {
     let dev = f64_device();
     dev.seed(11);
-    Model { enc: LinearConfig::new(3, 2).init(&dev), block: MlpField::new(&[2, 8, 2], &dev), dec: LinearConfig::new(2, 1).init(&dev) }
+    Model {
+        enc: LinearConfig::new(3, 2).init(&dev),
+        block: MlpField::new(&[2, 8, 2], &dev),
+        dec: LinearConfig::new(2, 1).init(&dev),
+    }
 }
 
 fn input() -> Tensor<2> {
@@ -45,11 +49,23 @@ fn block_grads(m: &Model, kind: &Block) -> (f64, Vec<f64>, GradientsParams) {
     let t = [0.0, 0.5, 1.0];
     let (ys, pb_ode, pb_fde) = match kind {
         Block::Ode(meth) => {
-            let (sol, pb) = ode_forward(&m.block, h0.clone().inner(), &t, &ButcherTableau::rk4(), &StepControl::fixed(10), meth).unwrap();
+            let (sol, pb) =
+                ode_forward(&m.block, h0.clone().inner(), &t, &ButcherTableau::rk4(), &StepControl::fixed(10), meth)
+                    .unwrap();
             (sol.y, Some(pb), None)
         }
         Block::Fde(meth) => {
-            let (sol, pb) = fde_forward(&m.block, h0.clone().inner(), 0.7, &t, 10, &Scheme::Abm { corrector_iters: 1 }, History::Dense, meth).unwrap();
+            let (sol, pb) = fde_forward(
+                &m.block,
+                h0.clone().inner(),
+                0.7,
+                &t,
+                10,
+                &Scheme::Abm { corrector_iters: 1 },
+                History::Dense,
+                meth,
+            )
+            .unwrap();
             (sol.y, None, Some(pb))
         }
     };
@@ -58,7 +74,8 @@ fn block_grads(m: &Model, kind: &Block) -> (f64, Vec<f64>, GradientsParams) {
     let loss = head(m.dec.forward(leaves[1].clone())) + head(m.dec.forward(leaves[2].clone()));
     let lv = scalar(loss.clone().inner());
     let mut g = loss.backward();
-    let cot: Vec<Tensor<2>> = leaves.iter().map(|l| l.grad_remove(&mut g).unwrap_or_else(|| l.clone().inner().zeros_like())).collect();
+    let cot: Vec<Tensor<2>> =
+        leaves.iter().map(|l| l.grad_remove(&mut g).unwrap_or_else(|| l.clone().inner().zeros_like())).collect();
     let g_dec = GradientsParams::from_grads(g, m);
     let r = match (pb_ode, pb_fde) {
         (Some(pb), _) => pb.backward(&cot).unwrap(),

@@ -3,16 +3,15 @@
 //! in θ, y0 and α, and matches the Mittag-Leffler oracles of relaxation.
 
 use burn::tensor::Tensor;
+use caputo::VectorField;
 use caputo::fde::scheme::registry;
-use caputo::fde::{fde_forward, solve, History, Scheme};
+use caputo::fde::{History, Scheme, fde_forward, solve};
 use caputo::grad::Method;
 use caputo::nn::MlpField;
 use caputo::problems::{LotkaVolterra, Relaxation};
 use caputo::special::mittag_leffler::mittag_leffler;
 use caputo::tensor::{from_vec, to_vec};
 use caputo::testkit::{f64_device, flat_grads, max_rel_diff};
-use caputo::VectorField;
-
 
 /// L = Σ_k (k+1) Σ y(t_k)².
 fn cotangents(ys: &[Tensor<1>]) -> (f64, Vec<Tensor<1>>) {
@@ -36,7 +35,16 @@ struct G {
 }
 
 #[allow(clippy::too_many_arguments)]
-fn grads<F: VectorField<1>>(f: &F, y0: &[f64], alpha: f64, t: &[f64], n: usize, s: &Scheme, h: History, m: &Method) -> G {
+fn grads<F: VectorField<1>>(
+    f: &F,
+    y0: &[f64],
+    alpha: f64,
+    t: &[f64],
+    n: usize,
+    s: &Scheme,
+    h: History,
+    m: &Method,
+) -> G {
     let dev = f64_device().inner();
     let (sol, pb) = fde_forward(f, from_vec(y0.to_vec(), [y0.len()], &dev), alpha, t, n, s, h, m).unwrap();
     let (_, g) = cotangents(&sol.y);
@@ -51,7 +59,8 @@ fn loss<F: VectorField<1>>(f: &F, y0: &[f64], alpha: f64, t: &[f64], n: usize, s
 }
 
 fn schemes(alpha: f64) -> Vec<(String, Scheme)> {
-    let mut v: Vec<(String, Scheme)> = registry().into_iter().map(|e| (e.name.to_string(), e.scheme.with_alpha(alpha))).collect();
+    let mut v: Vec<(String, Scheme)> =
+        registry().into_iter().map(|e| (e.name.to_string(), e.scheme.with_alpha(alpha))).collect();
     v.push(("abm-3".into(), Scheme::Abm { corrector_iters: 3 }));
     v
 }
@@ -66,7 +75,13 @@ fn discrete_adjoint_matches_direct_to_roundoff() {
     for (name, s) in schemes(0.6) {
         for h in [History::Dense, History::Short(7)] {
             for (fname, y0) in [("lv", [2.0, 1.0]), ("mlp", [0.3, -0.4])] {
-                let run = |m: &Method| if fname == "lv" { grads(&lv, &y0, 0.6, &t, 40, &s, h, m) } else { grads(&mlp, &y0, 0.6, &t, 40, &s, h, m) };
+                let run = |m: &Method| {
+                    if fname == "lv" {
+                        grads(&lv, &y0, 0.6, &t, 40, &s, h, m)
+                    } else {
+                        grads(&mlp, &y0, 0.6, &t, 40, &s, h, m)
+                    }
+                };
                 let d = run(&Method::Direct);
                 let a = run(&Method::DiscreteAdjoint);
                 let (e0, ep) = (max_rel_diff(&a.y0, &d.y0), max_rel_diff(&a.p, &d.p));
@@ -91,7 +106,9 @@ fn discrete_adjoint_agrees_with_finite_differences_in_y0_theta_and_alpha() {
             p[i] += d;
             let mut q = [2.0, 1.0];
             q[i] -= d;
-            let fd = (loss(&lv, &p, alpha, &t, n, &s, History::Dense) - loss(&lv, &q, alpha, &t, n, &s, History::Dense)) / (2.0 * d);
+            let fd = (loss(&lv, &p, alpha, &t, n, &s, History::Dense)
+                - loss(&lv, &q, alpha, &t, n, &s, History::Dense))
+                / (2.0 * d);
             assert!((g.y0[i] - fd).abs() < 1e-6 * fd.abs().max(1.0), "{name} y0[{i}]: {} vs {fd}", g.y0[i]);
         }
         for i in 0..4 {
@@ -131,7 +148,17 @@ fn relaxation_gradients_match_mittag_leffler_oracles() {
     let field = Relaxation::new(lam, &dev);
     let mut errs = vec![];
     for n in [64usize, 256, 1024] {
-        let (sol, pb) = fde_forward(&field, from_vec(vec![y0], [1], &dev.clone().inner()), alpha, &[0.0, t1], n, &Scheme::Abm { corrector_iters: 1 }, History::Dense, &Method::DiscreteAdjoint).unwrap();
+        let (sol, pb) = fde_forward(
+            &field,
+            from_vec(vec![y0], [1], &dev.clone().inner()),
+            alpha,
+            &[0.0, t1],
+            n,
+            &Scheme::Abm { corrector_iters: 1 },
+            History::Dense,
+            &Method::DiscreteAdjoint,
+        )
+        .unwrap();
         let g = vec![sol.y[0].zeros_like(), sol.y[1].ones_like()];
         let r = pb.backward(&g).unwrap();
         let gl = flat_grads(&field, &r.params)[0];
@@ -147,6 +174,15 @@ fn relaxation_gradients_match_mittag_leffler_oracles() {
 fn methods_without_fde_support_say_so() {
     let dev = f64_device();
     let field = Relaxation::new(1.0, &dev);
-    let e = fde_forward(&field, from_vec(vec![1.0], [1], &dev.inner()), 0.5, &[0.0, 1.0], 8, &Scheme::Predictor, History::Dense, &Method::SymplecticAdjoint);
+    let e = fde_forward(
+        &field,
+        from_vec(vec![1.0], [1], &dev.inner()),
+        0.5,
+        &[0.0, 1.0],
+        8,
+        &Scheme::Predictor,
+        History::Dense,
+        &Method::SymplecticAdjoint,
+    );
     assert!(matches!(e, Err(caputo::Error::Unsupported { .. })));
 }

@@ -2,14 +2,14 @@
 //! reduction, short memory, errors.
 
 use burn::tensor::Tensor;
-use caputo::fde::scheme::{registry, Form};
-use caputo::fde::{solve, History, Scheme};
+use caputo::Error;
+use caputo::fde::scheme::{Form, registry};
+use caputo::fde::{History, Scheme, solve};
 use caputo::field::FnField;
 use caputo::ode::{self, ButcherTableau, StepControl};
-use caputo::problems::{dff, dff_exact, smooth_square, LotkaVolterra, Relaxation};
+use caputo::problems::{LotkaVolterra, Relaxation, dff, dff_exact, smooth_square};
 use caputo::tensor::{from_vec, scalar, to_vec};
 use caputo::testkit::{error_table, f64_device, fitted_order, max_rel_diff};
-use caputo::Error;
 
 fn plain() -> burn::tensor::Device {
     f64_device().inner()
@@ -29,7 +29,9 @@ fn every_scheme_converges_at_its_order() {
             let err: Vec<f64> = ns
                 .iter()
                 .map(|n| {
-                    let sol = solve(&field, from_vec(vec![0.0], [1], &dev), alpha, &[0.0, 1.0], *n, &scheme, History::Dense).unwrap();
+                    let sol =
+                        solve(&field, from_vec(vec![0.0], [1], &dev), alpha, &[0.0, 1.0], *n, &scheme, History::Dense)
+                            .unwrap();
                     (scalar(sol.y[1].clone()) - 1.0).abs()
                 })
                 .collect();
@@ -37,7 +39,12 @@ fn every_scheme_converges_at_its_order() {
             let want = (e.order)(alpha);
             let ok = (p - want).abs() < 0.3;
             failed |= !ok;
-            report += &format!("{} α={alpha}: fitted {p:.3}, stated {want:.3} {}\n{}", e.name, if ok { "ok" } else { "FAIL" }, error_table(&h, &err));
+            report += &format!(
+                "{} α={alpha}: fitted {p:.3}, stated {want:.3} {}\n{}",
+                e.name,
+                if ok { "ok" } else { "FAIL" },
+                error_table(&h, &err)
+            );
         }
     }
     assert!(!failed, "{report}");
@@ -54,7 +61,9 @@ fn relaxation_converges_to_mittag_leffler_for_caputo_schemes() {
         let errs: Vec<f64> = [64usize, 256, 1024]
             .iter()
             .map(|n| {
-                let sol = solve(&field, from_vec(vec![1.0], [1], &dev), alpha, &[0.0, 1.0], *n, &e.scheme, History::Dense).unwrap();
+                let sol =
+                    solve(&field, from_vec(vec![1.0], [1], &dev), alpha, &[0.0, 1.0], *n, &e.scheme, History::Dense)
+                        .unwrap();
                 (scalar(sol.y[1].clone()) - exact).abs()
             })
             .collect();
@@ -74,7 +83,9 @@ fn riemann_liouville_forms_solve_the_riemann_liouville_problem() {
     let dev = plain();
     let alpha = 0.5;
     let g = caputo::special::gamma(1.0 - alpha);
-    let field = FnField::new(move |t: f64, y: Tensor<1>| y.neg().add_scalar(1.0 + if t > 0.0 { t.powf(-alpha) / g } else { 0.0 }));
+    let field = FnField::new(move |t: f64, y: Tensor<1>| {
+        y.neg().add_scalar(1.0 + if t > 0.0 { t.powf(-alpha) / g } else { 0.0 })
+    });
     for (name, scheme) in [
         ("gl-rl", Scheme::Gl { form: Form::RiemannLiouville, new_point: Some(3) }),
         ("trapezoid-rl", Scheme::Trapezoid { form: Form::RiemannLiouville, new_point: Some(3) }),
@@ -82,7 +93,9 @@ fn riemann_liouville_forms_solve_the_riemann_liouville_problem() {
         let errs: Vec<f64> = [64usize, 256, 1024]
             .iter()
             .map(|n| {
-                let sol = solve(&field, from_vec(vec![1.0], [1], &dev), alpha, &[0.0, 1.0], *n, &scheme, History::Dense).unwrap();
+                let sol =
+                    solve(&field, from_vec(vec![1.0], [1], &dev), alpha, &[0.0, 1.0], *n, &scheme, History::Dense)
+                        .unwrap();
                 (scalar(sol.y[1].clone()) - 1.0).abs()
             })
             .collect();
@@ -96,7 +109,16 @@ fn diethelm_ford_freed_benchmark_is_solved() {
     for alpha in [0.5, 0.8] {
         let field = dff::<1>(alpha);
         let exact = dff_exact(alpha, 1.0);
-        let sol = solve(&field, from_vec(vec![0.0], [1], &dev), alpha, &[0.0, 1.0], 512, &Scheme::Abm { corrector_iters: 1 }, History::Dense).unwrap();
+        let sol = solve(
+            &field,
+            from_vec(vec![0.0], [1], &dev),
+            alpha,
+            &[0.0, 1.0],
+            512,
+            &Scheme::Abm { corrector_iters: 1 },
+            History::Dense,
+        )
+        .unwrap();
         let err = (scalar(sol.y[1].clone()) - exact).abs();
         assert!(err < 1e-4, "α={alpha}: ABM error {err}");
     }
@@ -127,7 +149,16 @@ fn alpha_one_reduces_to_the_matching_ode_method() {
     // ABM's predictor at α = 1 is y0 + h Σ_{j<n} f_j (the cumulative rectangle rule), not an
     // Euler step from y_{n−1}; with its trapezoid corrector it is a second-order PECE that
     // agrees with Heun's method to O(h²), not to rounding.
-    let s = solve(&field, from_vec(vec![2.0, 1.0], [2], &dev), 1.0, &t, 40, &Scheme::Abm { corrector_iters: 1 }, History::Dense).unwrap();
+    let s = solve(
+        &field,
+        from_vec(vec![2.0, 1.0], [2], &dev),
+        1.0,
+        &t,
+        40,
+        &Scheme::Abm { corrector_iters: 1 },
+        History::Dense,
+    )
+    .unwrap();
     let got: Vec<f64> = s.y.iter().flat_map(|y| to_vec(y.clone())).collect();
     let d = max_rel_diff(&got, &heun);
     assert!(d < 1e-4 && d > 1e-12, "abm vs heun at α = 1: {d:e}");
@@ -166,7 +197,8 @@ fn bad_inputs_give_typed_errors() {
     let mt = Scheme::MultiTerm { orders: vec![0.5, 0.2], coeffs: vec![1.0], form: Form::Caputo };
     let e = solve(&field, y0(), 0.5, &[0.0, 1.0], 8, &mt, History::Dense).unwrap_err();
     assert!(matches!(e, Error::DimensionMismatch { .. }), "{e}");
-    let e = solve(&field, from_vec(vec![f64::INFINITY], [1], &dev), 0.5, &[0.0, 1.0], 8, &p, History::Dense).unwrap_err();
+    let e =
+        solve(&field, from_vec(vec![f64::INFINITY], [1], &dev), 0.5, &[0.0, 1.0], 8, &p, History::Dense).unwrap_err();
     assert!(matches!(e, Error::NonFinite { .. }), "{e}");
     let e = caputo::fde::scheme::by_name("rk4", 0.5).unwrap_err();
     assert!(matches!(e, Error::UnknownScheme { .. }), "{e}");

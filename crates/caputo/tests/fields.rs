@@ -5,12 +5,12 @@ use burn::module::Module;
 use burn::nn::conv::{Conv2d, Conv2dConfig};
 use burn::nn::{GroupNorm, GroupNormConfig, PaddingConfig2d};
 use burn::tensor::Tensor;
+use caputo::VectorField;
 use caputo::field::{Evaluator, ParamGrads};
 use caputo::nn::MlpField;
 use caputo::problems::LotkaVolterra;
 use caputo::tensor::{dot, from_vec};
 use caputo::testkit::f64_device;
-use caputo::VectorField;
 use rand::{Rng, SeedableRng};
 
 /// A small conv field on images `[B, C, H, W]`: conv → GroupNorm → tanh → conv.
@@ -41,11 +41,16 @@ fn check_identity<const D: usize, F: VectorField<D>>(name: &str, field: &F, dims
         let w = from_vec(random(n, &mut rng), dims, &dev);
         let mut ev = Evaluator::new(field);
         let d = 1e-6;
-        let jv = (ev.eval(0.3, y.clone() + v.clone().mul_scalar(d)) - ev.eval(0.3, y.clone() - v.clone().mul_scalar(d))).mul_scalar(0.5 / d);
+        let jv = (ev.eval(0.3, y.clone() + v.clone().mul_scalar(d))
+            - ev.eval(0.3, y.clone() - v.clone().mul_scalar(d)))
+        .mul_scalar(0.5 / d);
         let mut grads = ParamGrads::new();
         let jtw = ev.vjp(0.3, y, w.clone(), &mut grads);
         let (lhs, rhs) = (dot(w, jv), dot(jtw, v));
-        assert!((lhs - rhs).abs() <= 1e-7 * lhs.abs().max(1.0), "{name} trial {trial}: ⟨w, Jv⟩ = {lhs}, ⟨Jᵀw, v⟩ = {rhs}");
+        assert!(
+            (lhs - rhs).abs() <= 1e-7 * lhs.abs().max(1.0),
+            "{name} trial {trial}: ⟨w, Jv⟩ = {lhs}, ⟨Jᵀw, v⟩ = {rhs}"
+        );
     }
 }
 
@@ -66,18 +71,52 @@ fn vjp_passes_the_dot_product_identity_for_mlp_conv_and_analytic_fields() {
 
 #[test]
 fn invalid_parameters_are_typed_errors() {
-    use caputo::fde::{fde_forward, History, Scheme};
-    use caputo::grad::{ode_forward, Method};
+    use caputo::fde::{History, Scheme, fde_forward};
+    use caputo::grad::{Method, ode_forward};
     use caputo::ode::{ButcherTableau, StepControl};
     let dev = f64_device();
     let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &dev);
     let y0 = || from_vec(vec![2.0, 1.0], [2], &dev.clone().inner());
-    let e = ode_forward(&lv, y0(), &[0.0, 1.0], &ButcherTableau::rk4(), &StepControl::fixed(4), &Method::Checkpointed { segments: 0 }).err().unwrap();
+    let e = ode_forward(
+        &lv,
+        y0(),
+        &[0.0, 1.0],
+        &ButcherTableau::rk4(),
+        &StepControl::fixed(4),
+        &Method::Checkpointed { segments: 0 },
+    )
+    .err()
+    .unwrap();
     assert!(matches!(e, caputo::Error::InvalidParameter { .. }), "{e}");
-    let e = fde_forward(&lv, y0(), 0.5, &[0.0, 1.0], 4, &Scheme::Abm { corrector_iters: 0 }, History::Dense, &Method::DiscreteAdjoint).err().unwrap();
+    let e = fde_forward(
+        &lv,
+        y0(),
+        0.5,
+        &[0.0, 1.0],
+        4,
+        &Scheme::Abm { corrector_iters: 0 },
+        History::Dense,
+        &Method::DiscreteAdjoint,
+    )
+    .err()
+    .unwrap();
     assert!(matches!(e, caputo::Error::InvalidParameter { .. }), "{e}");
-    let e = fde_forward(&lv, y0(), 0.5, &[0.0, 1.0], 4, &Scheme::Predictor, History::Short(0), &Method::DiscreteAdjoint).err().unwrap();
+    let e =
+        fde_forward(&lv, y0(), 0.5, &[0.0, 1.0], 4, &Scheme::Predictor, History::Short(0), &Method::DiscreteAdjoint)
+            .err()
+            .unwrap();
     assert!(matches!(e, caputo::Error::InvalidParameter { .. }), "{e}");
-    let e = fde_forward(&lv, y0(), 0.5, &[0.0, 1.0], 4, &Scheme::Predictor, History::Fast { tol: -1.0 }, &Method::DiscreteAdjoint).err().unwrap();
+    let e = fde_forward(
+        &lv,
+        y0(),
+        0.5,
+        &[0.0, 1.0],
+        4,
+        &Scheme::Predictor,
+        History::Fast { tol: -1.0 },
+        &Method::DiscreteAdjoint,
+    )
+    .err()
+    .unwrap();
     assert!(matches!(e, caputo::Error::InvalidTolerance { .. }), "{e}");
 }

@@ -2,12 +2,12 @@
 //! test): ratios, not bytes.
 
 use burn::tensor::Tensor;
-use caputo::fde::{fde_forward, History, Scheme};
-use caputo::grad::{ode_forward, Method};
+use caputo::fde::{History, Scheme, fde_forward};
+use caputo::grad::{Method, ode_forward};
 use caputo::nn::MlpField;
 use caputo::ode::{ButcherTableau, StepControl};
 use caputo::tensor::from_vec;
-use caputo::testkit::{f64_device, CountingAllocator};
+use caputo::testkit::{CountingAllocator, f64_device};
 
 #[global_allocator]
 static ALLOC: CountingAllocator = CountingAllocator::new();
@@ -23,7 +23,8 @@ fn ode_peak(field: &MlpField, n: usize, m: &Method) -> usize {
     let dev = f64_device().inner();
     peak(|| {
         let y0 = from_vec(vec![1.0, 0.5], [2], &dev);
-        let (sol, pb) = ode_forward(field, y0, &[0.0, 10.0], &ButcherTableau::rk4(), &StepControl::fixed(n), m).unwrap();
+        let (sol, pb) =
+            ode_forward(field, y0, &[0.0, 10.0], &ButcherTableau::rk4(), &StepControl::fixed(n), m).unwrap();
         let g: Vec<Tensor<1>> = sol.y.iter().map(|y| y.clone().mul_scalar(2.0)).collect();
         pb.backward(&g).unwrap();
     })
@@ -51,7 +52,11 @@ fn memory_scales_as_each_method_claims() {
     let mut report = String::new();
     let mut ratio = |name: &str, f: &dyn Fn(usize) -> usize| {
         let (a, b) = (f(n), f(4 * n));
-        report += &format!("{name}: peak(N={n}) = {a} B, peak(4N) = {b} B, ratio {:.2}, per extra step {:.0} B\n", b as f64 / a as f64, (b - a) as f64 / (3 * n) as f64);
+        report += &format!(
+            "{name}: peak(N={n}) = {a} B, peak(4N) = {b} B, ratio {:.2}, per extra step {:.0} B\n",
+            b as f64 / a as f64,
+            (b - a) as f64 / (3 * n) as f64
+        );
         (a, b)
     };
     let direct = ratio("ode direct", &|n| ode_peak(&field, n, &Method::Direct));

@@ -2,13 +2,13 @@
 //! central finite differences; exact methods equal `Direct` to rounding on every tableau.
 
 use burn::tensor::Tensor;
-use caputo::grad::{ode_forward, Method};
+use caputo::VectorField;
+use caputo::grad::{Method, ode_forward};
 use caputo::nn::MlpField;
-use caputo::ode::{solve, tableau, ButcherTableau, StepControl};
+use caputo::ode::{ButcherTableau, StepControl, solve, tableau};
 use caputo::problems::{LinearField, LotkaVolterra};
 use caputo::tensor::{from_vec, to_vec};
 use caputo::testkit::{f64_device, flat_grads, max_rel_diff};
-use caputo::VectorField;
 
 /// Loss L = Σ_k w_k Σ y(t_k)² (w_k = k+1), so every observation matters differently.
 fn loss_and_cotangents(ys: &[Tensor<1>]) -> (f64, Vec<Tensor<1>>) {
@@ -31,8 +31,14 @@ struct Result1 {
     gp: Vec<f64>,
 }
 
-
-fn grads<F: VectorField<1>>(field: &F, y0: &[f64], t: &[f64], tab: &ButcherTableau, ctl: &StepControl, m: &Method) -> Result1 {
+fn grads<F: VectorField<1>>(
+    field: &F,
+    y0: &[f64],
+    t: &[f64],
+    tab: &ButcherTableau,
+    ctl: &StepControl,
+    m: &Method,
+) -> Result1 {
     let dev = f64_device().inner();
     let y0 = from_vec(y0.to_vec(), [y0.len()], &dev);
     let (sol, pb) = ode_forward(field, y0, t, tab, ctl, m).unwrap();
@@ -90,12 +96,32 @@ fn gradient_matrix_agrees_with_finite_differences() {
     for t in layouts {
         for ctl in &grids {
             let fields: Vec<(&str, Box<GradAndFd>)> = vec![
-                ("linear", Box::new(|m: &Method| (grads(&lin, &[1.0, 0.5], t, &tab, ctl, m), fd_y0(&lin, &[1.0, 0.5], t, &tab, ctl)))),
-                ("lotka-volterra", Box::new(|m: &Method| (grads(&lv, &[2.0, 1.0], t, &tab, ctl, m), fd_y0(&lv, &[2.0, 1.0], t, &tab, ctl)))),
-                ("mlp", Box::new(|m: &Method| (grads(&mlp, &[0.3, -0.2], t, &tab, ctl, m), fd_y0(&mlp, &[0.3, -0.2], t, &tab, ctl)))),
+                (
+                    "linear",
+                    Box::new(|m: &Method| {
+                        (grads(&lin, &[1.0, 0.5], t, &tab, ctl, m), fd_y0(&lin, &[1.0, 0.5], t, &tab, ctl))
+                    }),
+                ),
+                (
+                    "lotka-volterra",
+                    Box::new(|m: &Method| {
+                        (grads(&lv, &[2.0, 1.0], t, &tab, ctl, m), fd_y0(&lv, &[2.0, 1.0], t, &tab, ctl))
+                    }),
+                ),
+                (
+                    "mlp",
+                    Box::new(|m: &Method| {
+                        (grads(&mlp, &[0.3, -0.2], t, &tab, ctl, m), fd_y0(&mlp, &[0.3, -0.2], t, &tab, ctl))
+                    }),
+                ),
             ];
             for (name, run) in &fields {
-                for m in [Method::Direct, Method::Checkpointed { segments: 3 }, Method::SymplecticAdjoint, Method::ContinuousAdjoint { rtol: 1e-10, atol: 1e-12 }] {
+                for m in [
+                    Method::Direct,
+                    Method::Checkpointed { segments: 3 },
+                    Method::SymplecticAdjoint,
+                    Method::ContinuousAdjoint { rtol: 1e-10, atol: 1e-12 },
+                ] {
                     let (g, fd) = run(&m);
                     let e = max_rel_diff(&g.gy0, &fd);
                     // Adaptive grids are frozen in the gradient but not in the finite difference.
@@ -116,7 +142,12 @@ fn parameter_gradients_agree_with_finite_differences() {
     let t = [0.0, 1.0, 2.5];
     let theta = [1.0, 1.0, 0.5, 0.3];
     let field = LotkaVolterra::new(theta, &dev);
-    for m in [Method::Direct, Method::SymplecticAdjoint, Method::Checkpointed { segments: 4 }, Method::ContinuousAdjoint { rtol: 1e-10, atol: 1e-12 }] {
+    for m in [
+        Method::Direct,
+        Method::SymplecticAdjoint,
+        Method::Checkpointed { segments: 4 },
+        Method::ContinuousAdjoint { rtol: 1e-10, atol: 1e-12 },
+    ] {
         let g = grads(&field, &[2.0, 1.0], &t, &tab, &ctl, &m);
         for i in 0..4 {
             let d = 1e-6;
@@ -124,7 +155,9 @@ fn parameter_gradients_agree_with_finite_differences() {
             p[i] += d;
             let mut q = theta;
             q[i] -= d;
-            let fd = (loss_of(&LotkaVolterra::new(p, &dev), &[2.0, 1.0], &t, &tab, &ctl) - loss_of(&LotkaVolterra::new(q, &dev), &[2.0, 1.0], &t, &tab, &ctl)) / (2.0 * d);
+            let fd = (loss_of(&LotkaVolterra::new(p, &dev), &[2.0, 1.0], &t, &tab, &ctl)
+                - loss_of(&LotkaVolterra::new(q, &dev), &[2.0, 1.0], &t, &tab, &ctl))
+                / (2.0 * d);
             let tol = if m.is_exact() { 1e-6 } else { 1e-4 };
             assert!((g.gp[i] - fd).abs() <= tol * fd.abs().max(1.0), "{m:?} θ{i}: {} vs FD {fd}", g.gp[i]);
         }
@@ -155,7 +188,15 @@ fn pullback_rejects_wrong_cotangents() {
     let dev = f64_device();
     let field = LinearField::default_2d(&dev);
     let y0 = from_vec(vec![1.0, 0.5], [2], &dev.clone().inner());
-    let (_, pb) = ode_forward(&field, y0, &[0.0, 1.0], &ButcherTableau::rk4(), &StepControl::fixed(4), &Method::SymplecticAdjoint).unwrap();
+    let (_, pb) = ode_forward(
+        &field,
+        y0,
+        &[0.0, 1.0],
+        &ButcherTableau::rk4(),
+        &StepControl::fixed(4),
+        &Method::SymplecticAdjoint,
+    )
+    .unwrap();
     let e = pb.backward(&[from_vec(vec![1.0, 0.5], [2], &dev.inner())]).unwrap_err();
     assert!(matches!(e, caputo::Error::DimensionMismatch { .. }), "{e}");
 }

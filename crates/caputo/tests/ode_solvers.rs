@@ -3,7 +3,7 @@
 
 use burn::tensor::{DType, Tensor};
 use caputo::field::FnField;
-use caputo::ode::{solve, solve_dense, tableau, ButcherTableau, StepControl};
+use caputo::ode::{ButcherTableau, StepControl, solve, solve_dense, tableau};
 use caputo::problems::LinearField;
 use caputo::tensor::{from_vec, to_vec};
 use caputo::testkit::{error_table, f64_device, fitted_order};
@@ -27,7 +27,8 @@ fn order_fit(tab: &ButcherTableau, err_at: &dyn Fn(usize) -> f64, ns: &[usize]) 
     let keep: Vec<usize> = (0..e.len()).filter(|&i| e[i] >= 1e-12 && e[i] <= 1e-3).collect();
     let keep = &keep[keep.len().saturating_sub(5)..];
     let (h5, e5): (Vec<f64>, Vec<f64>) = keep.iter().map(|&i| (h[i], e[i])).unzip();
-    let p = fitted_order(&h5, &e5, 0.0, f64::MAX).unwrap_or_else(|| panic!("{}: too few usable errors\n{table}", tab.name()));
+    let p = fitted_order(&h5, &e5, 0.0, f64::MAX)
+        .unwrap_or_else(|| panic!("{}: too few usable errors\n{table}", tab.name()));
     (p, table)
 }
 
@@ -55,7 +56,12 @@ fn every_tableau_converges_at_its_order_on_a_linear_system() {
             ((y[0] - ex[0]).powi(2) + (y[1] - ex[1]).powi(2)).sqrt()
         };
         let (p, table) = order_fit(&tab, &err_at, &step_counts(&tab));
-        assert!((p - tab.order() as f64).abs() < 0.2, "{}: fitted order {p:.3}, stated {}\n{table}", tab.name(), tab.order());
+        assert!(
+            (p - tab.order() as f64).abs() < 0.2,
+            "{}: fitted order {p:.3}, stated {}\n{table}",
+            tab.name(),
+            tab.order()
+        );
     }
 }
 
@@ -73,7 +79,12 @@ fn every_tableau_converges_at_its_order_on_a_nonlinear_problem() {
             (to_vec(sol.y[1].clone())[0] - exact).abs() / exact
         };
         let (p, table) = order_fit(&tab, &err_at, &step_counts(&tab));
-        assert!((p - tab.order() as f64).abs() < 0.2, "{}: fitted order {p:.3}, stated {}\n{table}", tab.name(), tab.order());
+        assert!(
+            (p - tab.order() as f64).abs() < 0.2,
+            "{}: fitted order {p:.3}, stated {}\n{table}",
+            tab.name(),
+            tab.order()
+        );
     }
 }
 
@@ -125,7 +136,11 @@ fn dense_output_has_the_interpolants_order() {
         let h: Vec<f64> = ns.iter().map(|n| 1.0 / *n as f64).collect();
         let e: Vec<f64> = ns.iter().map(|n| err_at(*n)).collect();
         let p = fitted_order(&h, &e, 1e-15, 1e-2).unwrap();
-        assert!((p - expect).abs() < 0.35, "{name}: local interpolation error order {p:.2}, want {expect}\n{}", error_table(&h, &e));
+        assert!(
+            (p - expect).abs() < 0.35,
+            "{name}: local interpolation error order {p:.2}, want {expect}\n{}",
+            error_table(&h, &e)
+        );
     }
 }
 

@@ -148,32 +148,16 @@ pub enum DataError {
 impl DataError {
     /// Builds an [`DataError::Io`] for `path`.
     pub(crate) fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        DataError::Io {
-            path: path.into(),
-            source,
-        }
+        DataError::Io { path: path.into(), source }
     }
 
     /// Builds a [`DataError::Parse`] for `path`.
-    pub(crate) fn parse(
-        path: impl Into<PathBuf>,
-        line: usize,
-        column: usize,
-        message: impl Into<String>,
-    ) -> Self {
-        DataError::Parse {
-            path: path.into(),
-            line,
-            column,
-            message: message.into(),
-        }
+    pub(crate) fn parse(path: impl Into<PathBuf>, line: usize, column: usize, message: impl Into<String>) -> Self {
+        DataError::Parse { path: path.into(), line, column, message: message.into() }
     }
 
     /// Builds a [`DataError::Malformed`] for `path`.
     pub(crate) fn malformed(path: impl Into<PathBuf>, message: impl Into<String>) -> Self {
-        DataError::Malformed {
-            path: path.into(),
-            message: message.into(),
-        }
+        DataError::Malformed { path: path.into(), message: message.into() }
     }
 }

@@ -64,21 +64,9 @@ pub fn load_graph_csv(dir: &Path) -> Result<GraphData, DataError> {
         let p = dir.join(name);
         std::fs::read_to_string(&p).map_err(|e| DataError::io(p, e))
     };
-    let (edges, features, labels, split) = (
-        read("edges.csv")?,
-        read("features.csv")?,
-        read("labels.csv")?,
-        read("split.csv")?,
-    );
-    parse_graph_csv(
-        dir,
-        GraphCsvText {
-            edges: &edges,
-            features: &features,
-            labels: &labels,
-            split: &split,
-        },
-    )
+    let (edges, features, labels, split) =
+        (read("edges.csv")?, read("features.csv")?, read("labels.csv")?, read("split.csv")?);
+    parse_graph_csv(dir, GraphCsvText { edges: &edges, features: &features, labels: &labels, split: &split })
 }
 
 /// Parses the four files of a graph CSV dataset from memory; `dir` is only
@@ -93,27 +81,16 @@ pub fn parse_graph_csv(dir: &Path, text: GraphCsvText<'_>) -> Result<GraphData, 
     let n_features = header.len() - 1;
     let n_nodes = rows.len();
     if n_nodes == 0 {
-        return Err(DataError::Empty {
-            path: features_path,
-        });
+        return Err(DataError::Empty { path: features_path });
     }
     let mut features = vec![0.0f32; n_nodes * n_features];
     let mut seen = NodeSet::new(&features_path, n_nodes);
     for row in &rows {
         let node = seen.claim(row)?;
         for (k, field) in row.fields[1..].iter().enumerate() {
-            let v: f32 = field
-                .parse()
-                .ok()
-                .filter(|v: &f32| v.is_finite())
-                .ok_or_else(|| {
-                    DataError::parse(
-                        &features_path,
-                        row.line,
-                        k + 2,
-                        format!("feature `{field}` is not a finite number"),
-                    )
-                })?;
+            let v: f32 = field.parse().ok().filter(|v: &f32| v.is_finite()).ok_or_else(|| {
+                DataError::parse(&features_path, row.line, k + 2, format!("feature `{field}` is not a finite number"))
+            })?;
             features[node * n_features + k] = v;
         }
     }
@@ -124,14 +101,9 @@ pub fn parse_graph_csv(dir: &Path, text: GraphCsvText<'_>) -> Result<GraphData, 
     for row in &rows {
         let node = seen.claim(row)?;
         let field = row.fields[1];
-        let label: i64 = field.parse().map_err(|_| {
-            DataError::parse(
-                &labels_path,
-                row.line,
-                2,
-                format!("label `{field}` is not an integer"),
-            )
-        })?;
+        let label: i64 = field
+            .parse()
+            .map_err(|_| DataError::parse(&labels_path, row.line, 2, format!("label `{field}` is not an integer")))?;
         // More classes than nodes can only be a mistake (e.g. a node id in
         // the label column), and would make n_classes absurdly large.
         if label < 0 || label as u64 >= n_nodes as u64 {
@@ -146,11 +118,7 @@ pub fn parse_graph_csv(dir: &Path, text: GraphCsvText<'_>) -> Result<GraphData, 
     }
     if seen.count != n_nodes {
         return Err(DataError::InconsistentSizes {
-            what: format!(
-                "nodes labelled in {} vs rows of {}",
-                labels_path.display(),
-                features_path.display()
-            ),
+            what: format!("nodes labelled in {} vs rows of {}", labels_path.display(), features_path.display()),
             expected: n_nodes,
             found: seen.count,
         });
@@ -188,17 +156,8 @@ pub fn parse_graph_csv(dir: &Path, text: GraphCsvText<'_>) -> Result<GraphData, 
         raw.push((u, v));
     }
 
-    let data = GraphData {
-        n_nodes,
-        features,
-        n_features,
-        labels,
-        n_classes,
-        edges: canonical_edges(raw),
-        train,
-        val,
-        test,
-    };
+    let data =
+        GraphData { n_nodes, features, n_features, labels, n_classes, edges: canonical_edges(raw), train, val, test };
     debug_assert!(data.validate().is_ok());
     Ok(data)
 }
@@ -227,11 +186,7 @@ pub fn write_graph_csv(dir: &Path, data: &GraphData) -> Result<(), DataError> {
         let _ = writeln!(l, "{i},{c}");
     }
     let mut s = String::from("node,split\n");
-    for (name, nodes) in [
-        ("train", &data.train),
-        ("val", &data.val),
-        ("test", &data.test),
-    ] {
+    for (name, nodes) in [("train", &data.train), ("val", &data.val), ("test", &data.test)] {
         for i in nodes.iter() {
             let _ = writeln!(s, "{i},{name}");
         }
@@ -240,12 +195,7 @@ pub fn write_graph_csv(dir: &Path, data: &GraphData) -> Result<(), DataError> {
     for (u, v) in &data.edges {
         let _ = writeln!(e, "{u},{v}");
     }
-    for (name, text) in [
-        ("features.csv", f),
-        ("labels.csv", l),
-        ("split.csv", s),
-        ("edges.csv", e),
-    ] {
+    for (name, text) in [("features.csv", f), ("labels.csv", l), ("split.csv", s), ("edges.csv", e)] {
         let p = dir.join(name);
         std::fs::write(&p, text).map_err(|e| DataError::io(p, e))?;
     }
@@ -275,27 +225,15 @@ fn table<'a>(
         .map(|(i, l)| (i + 1, l.trim_end_matches('\r')))
         .filter(|(_, l)| !l.trim().is_empty());
     let Some((hline, htext)) = lines.next() else {
-        return Err(DataError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::Empty { path: path.to_path_buf() });
     };
     let header: Vec<&str> = htext.split(',').map(str::trim).collect();
-    let names_ok = header.len() >= expected.len()
-        && header
-            .iter()
-            .zip(expected)
-            .all(|(h, e)| h.eq_ignore_ascii_case(e));
-    let count_ok = if open_ended {
-        header.len() > expected.len()
-    } else {
-        header.len() == expected.len()
-    };
+    let names_ok =
+        header.len() >= expected.len() && header.iter().zip(expected).all(|(h, e)| h.eq_ignore_ascii_case(e));
+    let count_ok = if open_ended { header.len() > expected.len() } else { header.len() == expected.len() };
     if !names_ok || !count_ok {
-        let want = if open_ended {
-            format!("{},<one or more feature names>", expected.join(","))
-        } else {
-            expected.join(",")
-        };
+        let want =
+            if open_ended { format!("{},<one or more feature names>", expected.join(",")) } else { expected.join(",") };
         return Err(DataError::parse(
             path,
             hline,
@@ -312,10 +250,7 @@ fn table<'a>(
                 path,
                 line,
                 fields.len().min(width) + 1,
-                format!(
-                    "expected {width} fields as in the header, found {}",
-                    fields.len()
-                ),
+                format!("expected {width} fields as in the header, found {}", fields.len()),
             ));
         }
         rows.push(Row { line, fields });
@@ -327,20 +262,10 @@ fn table<'a>(
 fn node_id(path: &Path, row: &Row<'_>, col: usize, n_nodes: usize) -> Result<usize, DataError> {
     let text = row.fields[col];
     let id: u64 = text.parse().map_err(|_| {
-        DataError::parse(
-            path,
-            row.line,
-            col + 1,
-            format!("`{text}` is not a node id (a non-negative integer)"),
-        )
+        DataError::parse(path, row.line, col + 1, format!("`{text}` is not a node id (a non-negative integer)"))
     })?;
     if id >= n_nodes as u64 {
-        return Err(DataError::NodeOutOfRange {
-            path: path.to_path_buf(),
-            line: row.line,
-            node: id,
-            n_nodes,
-        });
+        return Err(DataError::NodeOutOfRange { path: path.to_path_buf(), line: row.line, node: id, n_nodes });
     }
     Ok(id as usize)
 }
@@ -355,12 +280,7 @@ struct NodeSet {
 
 impl NodeSet {
     fn new(path: &Path, n_nodes: usize) -> Self {
-        NodeSet {
-            path: path.to_path_buf(),
-            n_nodes,
-            first_line: HashMap::new(),
-            count: 0,
-        }
+        NodeSet { path: path.to_path_buf(), n_nodes, first_line: HashMap::new(), count: 0 }
     }
 
     /// Parses the node id in the first field of `row` and records it.
@@ -389,21 +309,8 @@ mod tests {
     const SPLIT: &str = "node,split\n2,train\n0,train\n1,val\n3,test\n";
     const EDGES: &str = "src,dst\n0,1\n1,0\n1,2\n2,2\n3,0\n";
 
-    fn parse(
-        edges: &str,
-        features: &str,
-        labels: &str,
-        split: &str,
-    ) -> Result<GraphData, DataError> {
-        parse_graph_csv(
-            Path::new("ds"),
-            GraphCsvText {
-                edges,
-                features,
-                labels,
-                split,
-            },
-        )
+    fn parse(edges: &str, features: &str, labels: &str, split: &str) -> Result<GraphData, DataError> {
+        parse_graph_csv(Path::new("ds"), GraphCsvText { edges, features, labels, split })
     }
 
     fn parse_err(edges: &str, features: &str, labels: &str, split: &str) -> DataError {
@@ -418,10 +325,7 @@ mod tests {
         assert_eq!(g.node_features(1), &[-1.5, 2.0]);
         assert_eq!(g.node_features(2), &[0.0, 1.0]);
         assert_eq!(g.labels, vec![0, 1, 1, 2]);
-        assert_eq!(
-            (g.train.clone(), g.val.clone(), g.test.clone()),
-            (vec![0, 2], vec![1], vec![3])
-        );
+        assert_eq!((g.train.clone(), g.val.clone(), g.test.clone()), (vec![0, 2], vec![1], vec![3]));
         // (1,0) duplicates (0,1); (2,2) is a self loop.
         assert_eq!(g.edges, vec![(0, 1), (0, 3), (1, 2)]);
     }
@@ -464,17 +368,7 @@ mod tests {
     #[test]
     fn bad_headers() {
         let e = parse_err("from,to\n0,1\n", FEATURES, LABELS, SPLIT);
-        assert!(
-            matches!(
-                e,
-                DataError::Parse {
-                    line: 1,
-                    column: 1,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::Parse { line: 1, column: 1, .. }), "{e:?}");
         assert!(e.to_string().contains("src,dst"), "{e}");
         // No header at all: the first row is taken as one and rejected.
         let e = parse_err(EDGES, FEATURES, "0,0\n1,1\n", SPLIT);
@@ -487,109 +381,33 @@ mod tests {
     #[test]
     fn wrong_field_counts() {
         let e = parse_err(EDGES, "node,a,b\n0,1,2\n1,3\n", LABELS, SPLIT);
-        assert!(
-            matches!(
-                e,
-                DataError::Parse {
-                    line: 3,
-                    column: 3,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::Parse { line: 3, column: 3, .. }), "{e:?}");
         let e = parse_err("src,dst\n0,1,7\n", FEATURES, LABELS, SPLIT);
-        assert!(
-            matches!(
-                e,
-                DataError::Parse {
-                    line: 2,
-                    column: 3,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::Parse { line: 2, column: 3, .. }), "{e:?}");
         assert!(e.to_string().starts_with("ds/edges.csv:2:3: "), "{e}");
     }
 
     #[test]
     fn bad_feature_values() {
-        let e = parse_err(
-            EDGES,
-            "node,a,b\n0,1,x\n1,1,1\n2,1,1\n3,1,1\n",
-            LABELS,
-            SPLIT,
-        );
-        assert!(
-            matches!(
-                e,
-                DataError::Parse {
-                    line: 2,
-                    column: 3,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
-        let e = parse_err(
-            EDGES,
-            "node,a,b\n0,1,NaN\n1,1,1\n2,1,1\n3,1,1\n",
-            LABELS,
-            SPLIT,
-        );
-        assert!(
-            matches!(
-                e,
-                DataError::Parse {
-                    line: 2,
-                    column: 3,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        let e = parse_err(EDGES, "node,a,b\n0,1,x\n1,1,1\n2,1,1\n3,1,1\n", LABELS, SPLIT);
+        assert!(matches!(e, DataError::Parse { line: 2, column: 3, .. }), "{e:?}");
+        let e = parse_err(EDGES, "node,a,b\n0,1,NaN\n1,1,1\n2,1,1\n3,1,1\n", LABELS, SPLIT);
+        assert!(matches!(e, DataError::Parse { line: 2, column: 3, .. }), "{e:?}");
     }
 
     #[test]
     fn bad_node_ids() {
         // Duplicate node in features.csv.
         let e = parse_err(EDGES, "node,a\n0,1\n0,2\n", LABELS, SPLIT);
-        assert!(
-            matches!(
-                e,
-                DataError::Parse {
-                    line: 3,
-                    column: 1,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::Parse { line: 3, column: 1, .. }), "{e:?}");
         assert!(e.to_string().contains("first on line 2"), "{e}");
         // Features numbered 0,1,2,5 for 4 rows: 5 is out of range.
         let e = parse_err(EDGES, "node,a\n0,1\n1,1\n2,1\n5,1\n", LABELS, SPLIT);
-        assert!(
-            matches!(
-                e,
-                DataError::NodeOutOfRange {
-                    line: 5,
-                    node: 5,
-                    n_nodes: 4,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::NodeOutOfRange { line: 5, node: 5, n_nodes: 4, .. }), "{e:?}");
         // Edge to a node that does not exist.
         let e = parse_err("src,dst\n0,1\n2,4\n", FEATURES, LABELS, SPLIT);
         match e {
-            DataError::NodeOutOfRange {
-                path,
-                line,
-                node,
-                n_nodes,
-            } => {
+            DataError::NodeOutOfRange { path, line, node, n_nodes } => {
                 assert_eq!(path, Path::new("ds/edges.csv"));
                 assert_eq!((line, node, n_nodes), (3, 4, 4));
             }
@@ -597,104 +415,31 @@ mod tests {
         }
         // Not a number.
         let e = parse_err("src,dst\n0,-1\n", FEATURES, LABELS, SPLIT);
-        assert!(
-            matches!(
-                e,
-                DataError::Parse {
-                    line: 2,
-                    column: 2,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::Parse { line: 2, column: 2, .. }), "{e:?}");
     }
 
     #[test]
     fn bad_labels() {
         let e = parse_err(EDGES, FEATURES, "node,label\n0,0\n1,1\n2,1\n", SPLIT);
-        assert!(
-            matches!(
-                e,
-                DataError::InconsistentSizes {
-                    expected: 4,
-                    found: 3,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::InconsistentSizes { expected: 4, found: 3, .. }), "{e:?}");
         let e = parse_err(EDGES, FEATURES, "node,label\n0,0\n1,-1\n2,1\n3,0\n", SPLIT);
         assert!(matches!(e, DataError::BadLabel { line: 3, .. }), "{e:?}");
         let e = parse_err(EDGES, FEATURES, "node,label\n0,0\n1,9\n2,1\n3,0\n", SPLIT);
-        assert!(
-            matches!(
-                e,
-                DataError::BadLabel {
-                    line: 3,
-                    n_classes: 4,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::BadLabel { line: 3, n_classes: 4, .. }), "{e:?}");
         let e = parse_err(EDGES, FEATURES, "node,label\n0,0\n1,a\n2,1\n3,0\n", SPLIT);
-        assert!(
-            matches!(
-                e,
-                DataError::Parse {
-                    line: 3,
-                    column: 2,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::Parse { line: 3, column: 2, .. }), "{e:?}");
         let e = parse_err(EDGES, FEATURES, "node,label\n0,0\n1,1\n1,1\n3,0\n", SPLIT);
-        assert!(
-            matches!(
-                e,
-                DataError::Parse {
-                    line: 4,
-                    column: 1,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::Parse { line: 4, column: 1, .. }), "{e:?}");
     }
 
     #[test]
     fn bad_splits() {
         let e = parse_err(EDGES, FEATURES, LABELS, "node,split\n0,train\n1,dev\n");
-        assert!(
-            matches!(
-                e,
-                DataError::Parse {
-                    line: 3,
-                    column: 2,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::Parse { line: 3, column: 2, .. }), "{e:?}");
         assert!(e.to_string().contains("`dev`"), "{e}");
         let e = parse_err(EDGES, FEATURES, LABELS, "node,split\n0,train\n0,test\n");
-        assert!(
-            matches!(
-                e,
-                DataError::Parse {
-                    line: 3,
-                    column: 1,
-                    ..
-                }
-            ),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::Parse { line: 3, column: 1, .. }), "{e:?}");
         let e = parse_err(EDGES, FEATURES, LABELS, "node,split\n7,train\n");
-        assert!(
-            matches!(e, DataError::NodeOutOfRange { node: 7, .. }),
-            "{e:?}"
-        );
+        assert!(matches!(e, DataError::NodeOutOfRange { node: 7, .. }), "{e:?}");
     }
 }

@@ -40,11 +40,7 @@ fn parse_header<'a>(
     // Check the magic first (when there are 4 bytes to check) so that a
     // wrong file is reported as such rather than as merely short.
     if bytes.len() >= 4 && be_u32(bytes, 0) != magic {
-        return Err(DataError::BadMagic {
-            path: path.to_path_buf(),
-            expected: magic,
-            found: be_u32(bytes, 0),
-        });
+        return Err(DataError::BadMagic { path: path.to_path_buf(), expected: magic, found: be_u32(bytes, 0) });
     }
     if bytes.len() < header {
         return Err(DataError::Truncated {
@@ -53,26 +49,17 @@ fn parse_header<'a>(
             found_bytes: bytes.len() as u64,
         });
     }
-    let shape: Vec<usize> = (0..dims)
-        .map(|d| be_u32(bytes, 4 + 4 * d) as usize)
-        .collect();
+    let shape: Vec<usize> = (0..dims).map(|d| be_u32(bytes, 4 + 4 * d) as usize).collect();
     // u64 arithmetic: a corrupt header could overflow usize on 32-bit hosts.
     let expected = header as u64 + shape.iter().map(|&d| d as u64).product::<u64>();
     let found = bytes.len() as u64;
     if found < expected {
-        return Err(DataError::Truncated {
-            path: path.to_path_buf(),
-            expected_bytes: expected,
-            found_bytes: found,
-        });
+        return Err(DataError::Truncated { path: path.to_path_buf(), expected_bytes: expected, found_bytes: found });
     }
     if found > expected {
         return Err(DataError::malformed(
             path,
-            format!(
-                "{} bytes after the {expected} that the header implies (wrong file or corrupt)",
-                found - expected
-            ),
+            format!("{} bytes after the {expected} that the header implies (wrong file or corrupt)", found - expected),
         ));
     }
     Ok((shape, &bytes[header..]))
@@ -98,13 +85,7 @@ pub fn read_idx_pair(images: &Path, labels: &Path) -> Result<ImageSet, DataError
             labels: lshape[0],
         });
     }
-    Ok(ImageSet {
-        images: pixels.iter().map(|&p| f32::from(p) / 255.0).collect(),
-        labels: lab.to_vec(),
-        n,
-        rows,
-        cols,
-    })
+    Ok(ImageSet { images: pixels.iter().map(|&p| f32::from(p) / 255.0).collect(), labels: lab.to_vec(), n, rows, cols })
 }
 
 /// File names tried for `kind` (`"images"` or `"labels"`) of `split`, in
@@ -113,29 +94,20 @@ fn candidates(split: &str, kind: &str) -> Vec<String> {
     let dims = if kind == "images" { 3 } else { 1 };
     let base = format!("{split}-{kind}-idx{dims}-ubyte");
     let dotted = format!("{split}-{kind}.idx{dims}-ubyte");
-    vec![
-        base.clone(),
-        format!("{base}.gz"),
-        dotted.clone(),
-        format!("{dotted}.gz"),
-    ]
+    vec![base.clone(), format!("{base}.gz"), dotted.clone(), format!("{dotted}.gz")]
 }
 
 fn find_file(dir: &Path, split: &str, kind: &str) -> Result<PathBuf, DataError> {
     let names = candidates(split, kind);
-    names
-        .iter()
-        .map(|n| dir.join(n))
-        .find(|p| p.is_file())
-        .ok_or_else(|| {
-            DataError::io(
-                dir.join(&names[0]),
-                std::io::Error::new(
-                    std::io::ErrorKind::NotFound,
-                    format!("not found (also tried {})", names[1..].join(", ")),
-                ),
-            )
-        })
+    names.iter().map(|n| dir.join(n)).find(|p| p.is_file()).ok_or_else(|| {
+        DataError::io(
+            dir.join(&names[0]),
+            std::io::Error::new(
+                std::io::ErrorKind::NotFound,
+                format!("not found (also tried {})", names[1..].join(", ")),
+            ),
+        )
+    })
 }
 
 /// Loads one MNIST split from a directory holding the standard files.
@@ -146,10 +118,7 @@ fn find_file(dir: &Path, split: &str, kind: &str) -> Result<PathBuf, DataError> 
 /// `{split}-images.idx3-ubyte` spelling some mirrors use.
 pub fn load_idx_dir(dir: &Path, split: &str) -> Result<ImageSet, DataError> {
     if split != "train" && split != "t10k" {
-        return Err(DataError::malformed(
-            dir,
-            format!("unknown MNIST split `{split}` (expected `train` or `t10k`)"),
-        ));
+        return Err(DataError::malformed(dir, format!("unknown MNIST split `{split}` (expected `train` or `t10k`)")));
     }
     let images = find_file(dir, split, "images")?;
     let labels = find_file(dir, split, "labels")?;
@@ -162,12 +131,7 @@ pub fn load_idx_dir(dir: &Path, split: &str) -> Result<ImageSet, DataError> {
 ///
 /// Fails with [`DataError::InconsistentSizes`] if the set's vectors do not
 /// match its dimensions, or [`DataError::Io`] on a write error.
-pub fn write_idx_pair(
-    images: &Path,
-    labels: &Path,
-    set: &ImageSet,
-    gzip: bool,
-) -> Result<(), DataError> {
+pub fn write_idx_pair(images: &Path, labels: &Path, set: &ImageSet, gzip: bool) -> Result<(), DataError> {
     if set.images.len() != set.n * set.rows * set.cols {
         return Err(DataError::InconsistentSizes {
             what: "ImageSet pixels (n × rows × cols)".to_string(),
@@ -183,23 +147,15 @@ pub fn write_idx_pair(
         });
     }
     let dim = |d: usize, path: &Path| {
-        u32::try_from(d).map_err(|_| {
-            DataError::malformed(
-                path,
-                format!("dimension {d} does not fit the IDX u32 header"),
-            )
-        })
+        u32::try_from(d)
+            .map_err(|_| DataError::malformed(path, format!("dimension {d} does not fit the IDX u32 header")))
     };
     let mut img = Vec::with_capacity(16 + set.images.len());
     img.extend_from_slice(&IMAGES_MAGIC.to_be_bytes());
     for d in [set.n, set.rows, set.cols] {
         img.extend_from_slice(&dim(d, images)?.to_be_bytes());
     }
-    img.extend(
-        set.images
-            .iter()
-            .map(|&v| (v * 255.0).round().clamp(0.0, 255.0) as u8),
-    );
+    img.extend(set.images.iter().map(|&v| (v * 255.0).round().clamp(0.0, 255.0) as u8));
     let mut lab = Vec::with_capacity(8 + set.n);
     lab.extend_from_slice(&LABELS_MAGIC.to_be_bytes());
     lab.extend_from_slice(&dim(set.n, labels)?.to_be_bytes());
@@ -226,16 +182,8 @@ mod tests {
 
     fn sample(n: usize) -> ImageSet {
         let (rows, cols) = (4, 3);
-        let images = (0..n * rows * cols)
-            .map(|i| ((i * 37) % 256) as f32 / 255.0)
-            .collect();
-        ImageSet {
-            images,
-            labels: (0..n).map(|i| (i % 10) as u8).collect(),
-            n,
-            rows,
-            cols,
-        }
+        let images = (0..n * rows * cols).map(|i| ((i * 37) % 256) as f32 / 255.0).collect();
+        ImageSet { images, labels: (0..n).map(|i| (i % 10) as u8).collect(), n, rows, cols }
     }
 
     #[test]
@@ -264,26 +212,12 @@ mod tests {
         let dir = test_dir("idx_dir");
         let train = sample(6);
         let test = sample(2);
-        write_idx_pair(
-            &dir.join("train-images-idx3-ubyte.gz"),
-            &dir.join("train-labels-idx1-ubyte.gz"),
-            &train,
-            true,
-        )
-        .unwrap();
-        write_idx_pair(
-            &dir.join("t10k-images-idx3-ubyte"),
-            &dir.join("t10k-labels-idx1-ubyte"),
-            &test,
-            false,
-        )
-        .unwrap();
+        write_idx_pair(&dir.join("train-images-idx3-ubyte.gz"), &dir.join("train-labels-idx1-ubyte.gz"), &train, true)
+            .unwrap();
+        write_idx_pair(&dir.join("t10k-images-idx3-ubyte"), &dir.join("t10k-labels-idx1-ubyte"), &test, false).unwrap();
         assert_eq!(load_idx_dir(&dir, "train").unwrap(), train);
         assert_eq!(load_idx_dir(&dir, "t10k").unwrap(), test);
-        assert!(matches!(
-            load_idx_dir(&dir, "val"),
-            Err(DataError::Malformed { .. })
-        ));
+        assert!(matches!(load_idx_dir(&dir, "val"), Err(DataError::Malformed { .. })));
         let empty = test_dir("idx_dir_empty");
         let err = load_idx_dir(&empty, "train").unwrap_err();
         assert!(matches!(err, DataError::Io { .. }));
@@ -297,11 +231,7 @@ mod tests {
         write_idx_pair(&i, &l, &sample(3), false).unwrap();
         // Swapped arguments: the label file is not an image file.
         match read_idx_pair(&l, &i) {
-            Err(DataError::BadMagic {
-                path,
-                expected,
-                found,
-            }) => {
+            Err(DataError::BadMagic { path, expected, found }) => {
                 assert_eq!(path, l);
                 assert_eq!(expected, IMAGES_MAGIC);
                 assert_eq!(found, LABELS_MAGIC);
@@ -309,10 +239,7 @@ mod tests {
             other => panic!("expected BadMagic, got {other:?}"),
         }
         let err = read_idx_pair(&l, &i).unwrap_err().to_string();
-        assert!(
-            err.contains("0x00000801") && err.contains("0x00000803"),
-            "{err}"
-        );
+        assert!(err.contains("0x00000801") && err.contains("0x00000803"), "{err}");
     }
 
     #[test]
@@ -323,11 +250,7 @@ mod tests {
         let full = std::fs::read(&i).unwrap();
         std::fs::write(&i, &full[..full.len() - 5]).unwrap();
         match read_idx_pair(&i, &l) {
-            Err(DataError::Truncated {
-                expected_bytes,
-                found_bytes,
-                ..
-            }) => {
+            Err(DataError::Truncated { expected_bytes, found_bytes, .. }) => {
                 assert_eq!(expected_bytes, full.len() as u64);
                 assert_eq!(found_bytes, full.len() as u64 - 5);
             }
@@ -335,22 +258,12 @@ mod tests {
         }
         // A header cut short is truncated too.
         std::fs::write(&i, &full[..10]).unwrap();
-        assert!(matches!(
-            read_idx_pair(&i, &l),
-            Err(DataError::Truncated {
-                expected_bytes: 16,
-                found_bytes: 10,
-                ..
-            })
-        ));
+        assert!(matches!(read_idx_pair(&i, &l), Err(DataError::Truncated { expected_bytes: 16, found_bytes: 10, .. })));
         // Extra bytes are not silently ignored.
         let mut long = full.clone();
         long.push(0);
         std::fs::write(&i, &long).unwrap();
-        assert!(matches!(
-            read_idx_pair(&i, &l),
-            Err(DataError::Malformed { .. })
-        ));
+        assert!(matches!(read_idx_pair(&i, &l), Err(DataError::Malformed { .. })));
     }
 
     #[test]

@@ -46,20 +46,9 @@ pub fn karate() -> Result<GraphData, DataError> {
 /// training nodes per club, `n_val` validation nodes, the rest for testing
 /// (see [`stratified_split`]). `karate_with_split(4, 6, 0)` equals
 /// [`karate`]`()`.
-pub fn karate_with_split(
-    train_per_class: usize,
-    n_val: usize,
-    seed: u64,
-) -> Result<GraphData, DataError> {
+pub fn karate_with_split(train_per_class: usize, n_val: usize, seed: u64) -> Result<GraphData, DataError> {
     let mut g = karate()?;
-    let s = stratified_split(
-        &g.labels,
-        g.n_classes,
-        train_per_class,
-        n_val,
-        usize::MAX,
-        seed,
-    );
+    let s = stratified_split(&g.labels, g.n_classes, train_per_class, n_val, usize::MAX, seed);
     (g.train, g.val, g.test) = (s.train, s.val, s.test);
     Ok(g)
 }
@@ -97,19 +86,8 @@ mod tests {
     #[test]
     fn shipped_split_is_the_documented_seeded_split() {
         let g = karate().unwrap();
-        let s = stratified_split(
-            &g.labels,
-            2,
-            KARATE_TRAIN_PER_CLASS,
-            KARATE_VAL,
-            usize::MAX,
-            KARATE_SPLIT_SEED,
-        );
-        assert_eq!(
-            (&g.train, &g.val, &g.test),
-            (&s.train, &s.val, &s.test),
-            "regenerate data/karate/split.csv"
-        );
+        let s = stratified_split(&g.labels, 2, KARATE_TRAIN_PER_CLASS, KARATE_VAL, usize::MAX, KARATE_SPLIT_SEED);
+        assert_eq!((&g.train, &g.val, &g.test), (&s.train, &s.val, &s.test), "regenerate data/karate/split.csv");
         assert_eq!((g.train.len(), g.val.len(), g.test.len()), (8, 6, 20));
         for class in 0..2 {
             assert_eq!(g.train.iter().filter(|&&i| g.labels[i] == class).count(), 4);

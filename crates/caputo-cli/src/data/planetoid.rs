@@ -91,19 +91,7 @@ pub fn load_planetoid(dir: &Path, name: &str) -> Result<GraphData, DataError> {
     let ally = Matrix::from_value(&paths.ally, &load_pickle(&paths.ally)?)?;
     let graph = graph_from_value(&paths.graph, &load_pickle(&paths.graph)?)?;
     let test_index = read_test_index(&paths.test_index)?;
-    assemble(
-        &paths,
-        Parts {
-            x,
-            y,
-            tx,
-            ty,
-            allx,
-            ally,
-            graph,
-            test_index,
-        },
-    )
+    assemble(&paths, Parts { x, y, tx, ty, allx, ally, graph, test_index })
 }
 
 struct Paths {
@@ -129,21 +117,11 @@ struct Parts {
 }
 
 fn same(what: String, expected: usize, found: usize) -> Result<(), DataError> {
-    if expected == found {
-        Ok(())
-    } else {
-        Err(DataError::InconsistentSizes {
-            what,
-            expected,
-            found,
-        })
-    }
+    if expected == found { Ok(()) } else { Err(DataError::InconsistentSizes { what, expected, found }) }
 }
 
 fn file_name(p: &Path) -> String {
-    p.file_name()
-        .map(|f| f.to_string_lossy().into_owned())
-        .unwrap_or_else(|| p.display().to_string())
+    p.file_name().map(|f| f.to_string_lossy().into_owned()).unwrap_or_else(|| p.display().to_string())
 }
 
 fn assemble(paths: &Paths, p: Parts) -> Result<GraphData, DataError> {
@@ -151,66 +129,23 @@ fn assemble(paths: &Paths, p: Parts) -> Result<GraphData, DataError> {
     let n_all = p.allx.rows;
     let n_features = p.allx.cols;
     let n_classes = p.ally.cols;
-    same(
-        format!("rows of {} vs rows of {}", n(&paths.ally), n(&paths.allx)),
-        n_all,
-        p.ally.rows,
-    )?;
-    same(
-        format!("rows of {} vs rows of {}", n(&paths.y), n(&paths.x)),
-        p.x.rows,
-        p.y.rows,
-    )?;
-    same(
-        format!("rows of {} vs rows of {}", n(&paths.ty), n(&paths.tx)),
-        p.tx.rows,
-        p.ty.rows,
-    )?;
-    same(
-        format!(
-            "ids in {} vs rows of {}",
-            n(&paths.test_index),
-            n(&paths.tx)
-        ),
-        p.tx.rows,
-        p.test_index.len(),
-    )?;
-    same(
-        format!("columns of {} vs {}", n(&paths.x), n(&paths.allx)),
-        n_features,
-        p.x.cols,
-    )?;
-    same(
-        format!("columns of {} vs {}", n(&paths.tx), n(&paths.allx)),
-        n_features,
-        p.tx.cols,
-    )?;
-    same(
-        format!("columns of {} vs {}", n(&paths.y), n(&paths.ally)),
-        n_classes,
-        p.y.cols,
-    )?;
-    same(
-        format!("columns of {} vs {}", n(&paths.ty), n(&paths.ally)),
-        n_classes,
-        p.ty.cols,
-    )?;
+    same(format!("rows of {} vs rows of {}", n(&paths.ally), n(&paths.allx)), n_all, p.ally.rows)?;
+    same(format!("rows of {} vs rows of {}", n(&paths.y), n(&paths.x)), p.x.rows, p.y.rows)?;
+    same(format!("rows of {} vs rows of {}", n(&paths.ty), n(&paths.tx)), p.tx.rows, p.ty.rows)?;
+    same(format!("ids in {} vs rows of {}", n(&paths.test_index), n(&paths.tx)), p.tx.rows, p.test_index.len())?;
+    same(format!("columns of {} vs {}", n(&paths.x), n(&paths.allx)), n_features, p.x.cols)?;
+    same(format!("columns of {} vs {}", n(&paths.tx), n(&paths.allx)), n_features, p.tx.cols)?;
+    same(format!("columns of {} vs {}", n(&paths.y), n(&paths.ally)), n_classes, p.y.cols)?;
+    same(format!("columns of {} vs {}", n(&paths.ty), n(&paths.ally)), n_classes, p.ty.cols)?;
     if p.y.rows > n_all {
         return Err(DataError::InconsistentSizes {
-            what: format!(
-                "rows of {} (at most the rows of {})",
-                n(&paths.y),
-                n(&paths.allx)
-            ),
+            what: format!("rows of {} (at most the rows of {})", n(&paths.y), n(&paths.allx)),
             expected: n_all,
             found: p.y.rows,
         });
     }
     if n_classes == 0 {
-        return Err(DataError::malformed(
-            &paths.ally,
-            "label matrix has no columns (no classes)",
-        ));
+        return Err(DataError::malformed(&paths.ally, "label matrix has no columns (no classes)"));
     }
     // Test nodes follow the allx nodes: Kipf's vstack((allx, tx)) puts them
     // at rows len(allx).., and his reordering only works if the smallest
@@ -230,17 +165,12 @@ fn assemble(paths: &Paths, p: Parts) -> Result<GraphData, DataError> {
             found: min_t,
         });
     }
-    let n_nodes = if p.test_index.is_empty() {
-        n_all
-    } else {
-        n_all + (max_t - min_t + 1)
-    };
+    let n_nodes = if p.test_index.is_empty() { n_all } else { n_all + (max_t - min_t + 1) };
 
     let mut features = vec![0.0f32; n_nodes * n_features];
     let mut labels = vec![0usize; n_nodes];
     for r in 0..n_all {
-        p.allx
-            .for_each_in_row(r, |c, v| features[r * n_features + c] = v as f32);
+        p.allx.for_each_in_row(r, |c, v| features[r * n_features + c] = v as f32);
         labels[r] = one_hot_class(&paths.ally, &p.ally, r)?;
     }
     for (k, &node) in p.test_index.iter().enumerate() {
@@ -251,27 +181,15 @@ fn assemble(paths: &Paths, p: Parts) -> Result<GraphData, DataError> {
     let mut raw_edges = Vec::new();
     let out_of_range = |entry: usize, node: i64| -> DataError {
         if node < 0 {
-            DataError::malformed(
-                &paths.graph,
-                format!("entry {entry}: negative node id {node}"),
-            )
+            DataError::malformed(&paths.graph, format!("entry {entry}: negative node id {node}"))
         } else {
-            DataError::NodeOutOfRange {
-                path: paths.graph.clone(),
-                line: entry,
-                node: node as u64,
-                n_nodes,
-            }
+            DataError::NodeOutOfRange { path: paths.graph.clone(), line: entry, node: node as u64, n_nodes }
         }
     };
     for (i, (key, neighbours)) in p.graph.iter().enumerate() {
         let entry = i + 1;
         let check = |v: i64| {
-            if v >= 0 && (v as u64) < n_nodes as u64 {
-                Ok(v as usize)
-            } else {
-                Err(out_of_range(entry, v))
-            }
+            if v >= 0 && (v as u64) < n_nodes as u64 { Ok(v as usize) } else { Err(out_of_range(entry, v)) }
         };
         let u = check(*key)?;
         for &v in neighbours {
@@ -337,28 +255,16 @@ fn read_test_index(path: &Path) -> Result<Vec<usize>, DataError> {
         if t.is_empty() {
             continue;
         }
-        let id: usize = t.parse().map_err(|_| {
-            DataError::parse(
-                path,
-                i + 1,
-                1,
-                format!("`{t}` is not a node id (non-negative integer)"),
-            )
-        })?;
+        let id: usize = t
+            .parse()
+            .map_err(|_| DataError::parse(path, i + 1, 1, format!("`{t}` is not a node id (non-negative integer)")))?;
         if let Some(prev) = first_line.insert(id, i + 1) {
-            return Err(DataError::parse(
-                path,
-                i + 1,
-                1,
-                format!("duplicate test id {id} (first on line {prev})"),
-            ));
+            return Err(DataError::parse(path, i + 1, 1, format!("duplicate test id {id} (first on line {prev})")));
         }
         out.push(id);
     }
     if out.is_empty() {
-        return Err(DataError::Empty {
-            path: path.to_path_buf(),
-        });
+        return Err(DataError::Empty { path: path.to_path_buf() });
     }
     Ok(out)
 }
@@ -381,11 +287,7 @@ struct Matrix {
 
 enum Repr {
     Dense(Vec<f64>),
-    Csr {
-        indptr: Vec<usize>,
-        indices: Vec<usize>,
-        data: Vec<f64>,
-    },
+    Csr { indptr: Vec<usize>, indices: Vec<usize>, data: Vec<f64> },
 }
 
 impl Matrix {
@@ -396,11 +298,7 @@ impl Matrix {
                     f(c, v);
                 }
             }
-            Repr::Csr {
-                indptr,
-                indices,
-                data,
-            } => {
+            Repr::Csr { indptr, indices, data } => {
                 for k in indptr[r]..indptr[r + 1] {
                     f(indices[k], data[k]);
                 }
@@ -416,16 +314,9 @@ impl Matrix {
             Value::Array(a) => {
                 let a = a.borrow();
                 if a.shape.len() != 2 {
-                    return Err(DataError::malformed(
-                        path,
-                        format!("expected a 2-D array, found shape {:?}", a.shape),
-                    ));
+                    return Err(DataError::malformed(path, format!("expected a 2-D array, found shape {:?}", a.shape)));
                 }
-                Ok(Matrix {
-                    rows: a.shape[0],
-                    cols: a.shape[1],
-                    repr: Repr::Dense(a.data.clone()),
-                })
+                Ok(Matrix { rows: a.shape[0], cols: a.shape[1], repr: Repr::Dense(a.data.clone()) })
             }
             Value::Object(o) => {
                 let o = o.borrow();
@@ -441,40 +332,23 @@ impl Matrix {
                     ));
                 }
                 let Some(Value::Dict(state)) = &o.state else {
-                    return Err(DataError::malformed(
-                        path,
-                        "CSR matrix without its attribute dict",
-                    ));
+                    return Err(DataError::malformed(path, "CSR matrix without its attribute dict"));
                 };
                 let state = state.borrow();
-                let get = |key: &str| {
-                    state
-                        .iter()
-                        .find(|(k, _)| k.as_text().as_deref() == Some(key))
-                        .map(|(_, v)| v.clone())
-                };
+                let get =
+                    |key: &str| state.iter().find(|(k, _)| k.as_text().as_deref() == Some(key)).map(|(_, v)| v.clone());
                 let shape = get("_shape")
                     .or_else(|| get("shape"))
                     .ok_or_else(|| DataError::malformed(path, "CSR matrix without `_shape`"))?;
                 let dims = shape
                     .as_int_list()
                     .filter(|d| d.len() == 2 && d.iter().all(|&x| x >= 0))
-                    .ok_or_else(|| {
-                        DataError::malformed(
-                            path,
-                            "CSR `_shape` is not a pair of non-negative ints",
-                        )
-                    })?;
+                    .ok_or_else(|| DataError::malformed(path, "CSR `_shape` is not a pair of non-negative ints"))?;
                 let (rows, cols) = (dims[0] as usize, dims[1] as usize);
                 let array = |key: &str| -> Result<Vec<f64>, DataError> {
                     match get(key) {
-                        Some(Value::Array(a)) if a.borrow().shape.len() == 1 => {
-                            Ok(a.borrow().data.clone())
-                        }
-                        _ => Err(DataError::malformed(
-                            path,
-                            format!("CSR matrix without a 1-D `{key}` array"),
-                        )),
+                        Some(Value::Array(a)) if a.borrow().shape.len() == 1 => Ok(a.borrow().data.clone()),
+                        _ => Err(DataError::malformed(path, format!("CSR matrix without a 1-D `{key}` array"))),
                     }
                 };
                 let to_index = |key: &str, v: Vec<f64>| -> Result<Vec<usize>, DataError> {
@@ -483,10 +357,7 @@ impl Matrix {
                             if x >= 0.0 && x.fract() == 0.0 {
                                 Ok(x as usize)
                             } else {
-                                Err(DataError::malformed(
-                                    path,
-                                    format!("CSR `{key}` holds {x}, not an index"),
-                                ))
+                                Err(DataError::malformed(path, format!("CSR `{key}` holds {x}, not an index")))
                             }
                         })
                         .collect()
@@ -511,22 +382,11 @@ impl Matrix {
                         ),
                     ));
                 }
-                Ok(Matrix {
-                    rows,
-                    cols,
-                    repr: Repr::Csr {
-                        indptr,
-                        indices,
-                        data,
-                    },
-                })
+                Ok(Matrix { rows, cols, repr: Repr::Csr { indptr, indices, data } })
             }
             other => Err(DataError::malformed(
                 path,
-                format!(
-                    "expected a scipy CSR matrix or a numpy array, found {}",
-                    other.kind()
-                ),
+                format!("expected a scipy CSR matrix or a numpy array, found {}", other.kind()),
             )),
         }
     }
@@ -537,10 +397,7 @@ fn graph_from_value(path: &Path, v: &Value) -> Result<Vec<(i64, Vec<i64>)>, Data
     let Value::Dict(d) = v else {
         return Err(DataError::malformed(
             path,
-            format!(
-                "expected a dict of node → neighbour list, found {}",
-                v.kind()
-            ),
+            format!("expected a dict of node → neighbour list, found {}", v.kind()),
         ));
     };
     d.borrow()
@@ -548,19 +405,12 @@ fn graph_from_value(path: &Path, v: &Value) -> Result<Vec<(i64, Vec<i64>)>, Data
         .enumerate()
         .map(|(i, (k, vs))| {
             let key = k.as_int().ok_or_else(|| {
-                DataError::malformed(
-                    path,
-                    format!("entry {}: key is {}, not a node id", i + 1, k.kind()),
-                )
+                DataError::malformed(path, format!("entry {}: key is {}, not a node id", i + 1, k.kind()))
             })?;
             let list = vs.as_int_list().ok_or_else(|| {
                 DataError::malformed(
                     path,
-                    format!(
-                        "entry {}: neighbours are {}, not a list of node ids",
-                        i + 1,
-                        vs.kind()
-                    ),
+                    format!("entry {}: neighbours are {}, not a list of node ids", i + 1, vs.kind()),
                 )
             })?;
             Ok((key, list))
@@ -595,10 +445,7 @@ impl Value {
                 if a.shape.len() != 1 {
                     return None;
                 }
-                a.data
-                    .iter()
-                    .map(|&x| (x.fract() == 0.0).then_some(x as i64))
-                    .collect()
+                a.data.iter().map(|&x| (x.fract() == 0.0).then_some(x as i64)).collect()
             }
             _ => None,
         }
@@ -694,39 +541,22 @@ mod pickle {
                 _ => (false, spec),
             };
             if rest == "?" {
-                return Some(Dtype {
-                    kind: b'b',
-                    size: 1,
-                    big_endian,
-                });
+                return Some(Dtype { kind: b'b', size: 1, big_endian });
             }
             let kind = *rest.as_bytes().first()?;
             let size = rest[1..].parse().ok()?;
-            Some(Dtype {
-                kind,
-                size,
-                big_endian,
-            })
+            Some(Dtype { kind, size, big_endian })
         }
 
         /// Decodes `bytes` (a whole number of elements) to `f64`.
         fn decode(&self, bytes: &[u8]) -> Result<Vec<f64>, String> {
             let (k, s) = (self.kind, self.size);
-            let supported = matches!(
-                (k, s),
-                (b'b', 1) | (b'i' | b'u', 1 | 2 | 4 | 8) | (b'f', 4 | 8)
-            );
+            let supported = matches!((k, s), (b'b', 1) | (b'i' | b'u', 1 | 2 | 4 | 8) | (b'f', 4 | 8));
             if !supported {
-                return Err(format!(
-                    "unsupported numpy dtype `{}{s}` (only bool, ints and float32/64)",
-                    k as char
-                ));
+                return Err(format!("unsupported numpy dtype `{}{s}` (only bool, ints and float32/64)", k as char));
             }
             if !bytes.len().is_multiple_of(s) {
-                return Err(format!(
-                    "{} data bytes is not a multiple of {s}",
-                    bytes.len()
-                ));
+                return Err(format!("{} data bytes is not a multiple of {s}", bytes.len()));
             }
             Ok(bytes
                 .chunks_exact(s)
@@ -781,18 +611,8 @@ mod pickle {
 
     /// Decodes one pickle.
     pub(super) fn load(bytes: &[u8]) -> Result<Value, Error> {
-        let mut r = Reader {
-            bytes,
-            pos: 0,
-            op_at: 0,
-            stack: Vec::new(),
-            marks: Vec::new(),
-            memo: HashMap::new(),
-        };
-        r.run().map_err(|message| Error {
-            offset: r.op_at as u64,
-            message,
-        })
+        let mut r = Reader { bytes, pos: 0, op_at: 0, stack: Vec::new(), marks: Vec::new(), memo: HashMap::new() };
+        r.run().map_err(|message| Error { offset: r.op_at as u64, message })
     }
 
     type R<T> = Result<T, String>;
@@ -854,10 +674,7 @@ mod pickle {
         fn line(&mut self) -> R<&'a [u8]> {
             let bytes: &'a [u8] = self.bytes;
             let rest = &bytes[self.pos..];
-            let n = rest
-                .iter()
-                .position(|&b| b == b'\n')
-                .ok_or("truncated: missing end of line")?;
+            let n = rest.iter().position(|&b| b == b'\n').ok_or("truncated: missing end of line")?;
             self.pos += n + 1;
             Ok(&rest[..n])
         }
@@ -871,15 +688,11 @@ mod pickle {
             if self.marks.last().is_some_and(|&m| m >= self.stack.len()) {
                 return Err("stack underflow (popped past a MARK)".into());
             }
-            self.stack
-                .pop()
-                .ok_or_else(|| "stack underflow".to_string())
+            self.stack.pop().ok_or_else(|| "stack underflow".to_string())
         }
 
         fn top(&self) -> R<&Value> {
-            self.stack
-                .last()
-                .ok_or_else(|| "stack underflow".to_string())
+            self.stack.last().ok_or_else(|| "stack underflow".to_string())
         }
 
         fn pop_mark(&mut self) -> R<Vec<Value>> {
@@ -888,10 +701,7 @@ mod pickle {
         }
 
         fn memo_get(&self, key: u64) -> R<Value> {
-            self.memo
-                .get(&key)
-                .cloned()
-                .ok_or_else(|| format!("memo key {key} was never stored"))
+            self.memo.get(&key).cloned().ok_or_else(|| format!("memo key {key} was never stored"))
         }
 
         fn memo_put(&mut self, key: u64) -> R<()> {
@@ -913,18 +723,11 @@ mod pickle {
                 // Only a problem if the value really needs > 64 bits.
                 let sign = if b[b.len() - 1] & 0x80 != 0 { 0xff } else { 0 };
                 if b[8..].iter().any(|&x| x != sign) || (b[7] & 0x80 != 0) != (sign == 0xff) {
-                    return Err(format!(
-                        "integer of {} bytes does not fit in 64 bits",
-                        b.len()
-                    ));
+                    return Err(format!("integer of {} bytes does not fit in 64 bits", b.len()));
                 }
                 return Self::long_bytes(&b[..8]);
             }
-            let mut a = if b[b.len() - 1] & 0x80 != 0 {
-                [0xff; 8]
-            } else {
-                [0; 8]
-            };
+            let mut a = if b[b.len() - 1] & 0x80 != 0 { [0xff; 8] } else { [0; 8] };
             a[..b.len()].copy_from_slice(b);
             Ok(Value::Int(i64::from_le_bytes(a)))
         }
@@ -972,9 +775,7 @@ mod pickle {
                     b'L' => {
                         let t = self.text_line()?;
                         let digits = t.trim_end_matches('L');
-                        let v = digits
-                            .parse()
-                            .map_err(|_| format!("bad or too large LONG `{t}`"))?;
+                        let v = digits.parse().map_err(|_| format!("bad or too large LONG `{t}`"))?;
                         self.stack.push(Value::Int(v));
                     }
                     b'J' => {
@@ -1011,8 +812,7 @@ mod pickle {
                     // Strings.
                     b'S' => {
                         let l = self.line()?.to_vec();
-                        self.stack
-                            .push(Value::Bytes(python_string_literal(&l)?.into()));
+                        self.stack.push(Value::Bytes(python_string_literal(&l)?.into()));
                     }
                     b'T' => {
                         let n = self.len_i32()?;
@@ -1134,8 +934,7 @@ mod pickle {
                     b'c' => {
                         let module = self.text_line()?;
                         let name = self.text_line()?;
-                        self.stack
-                            .push(Value::Global(Rc::new(Global { module, name })));
+                        self.stack.push(Value::Global(Rc::new(Global { module, name })));
                     }
                     0x93 => {
                         let name = self.pop()?;
@@ -1154,10 +953,7 @@ mod pickle {
                         let args = self.pop()?;
                         let f = self.pop()?;
                         let Value::Tuple(args) = args else {
-                            return Err(format!(
-                                "REDUCE arguments are {}, not a tuple",
-                                args.kind()
-                            ));
+                            return Err(format!("REDUCE arguments are {}, not a tuple", args.kind()));
                         };
                         let v = call(&f, &args)?;
                         self.stack.push(v);
@@ -1269,10 +1065,7 @@ mod pickle {
     fn global(v: &Value) -> R<Rc<Global>> {
         match v {
             Value::Global(g) => Ok(g.clone()),
-            other => Err(format!(
-                "expected a class or function, found {}",
-                other.kind()
-            )),
+            other => Err(format!("expected a class or function, found {}", other.kind())),
         }
     }
 
@@ -1296,12 +1089,8 @@ mod pickle {
         match (m, n) {
             _ if is_numpy_multiarray(m) && n == "_reconstruct" => Ok(Value::Array(Rc::default())),
             ("numpy", "dtype") => {
-                let spec = args
-                    .first()
-                    .and_then(text_of)
-                    .ok_or("numpy.dtype without a type code")?;
-                let dt =
-                    Dtype::parse(&spec).ok_or_else(|| format!("unsupported dtype `{spec}`"))?;
+                let spec = args.first().and_then(text_of).ok_or("numpy.dtype without a type code")?;
+                let dt = Dtype::parse(&spec).ok_or_else(|| format!("unsupported dtype `{spec}`"))?;
                 Ok(Value::Dtype(Rc::new(RefCell::new(dt))))
             }
             _ if is_numpy_multiarray(m) && n == "scalar" => {
@@ -1314,21 +1103,11 @@ mod pickle {
                 let [x] = v[..] else {
                     return Err("numpy scalar data is not exactly one element".into());
                 };
-                Ok(if dt.kind == b'f' {
-                    Value::Float(x)
-                } else {
-                    Value::Int(x as i64)
-                })
+                Ok(if dt.kind == b'f' { Value::Float(x) } else { Value::Int(x as i64) })
             }
             ("_codecs", "encode") => {
-                let s = args
-                    .first()
-                    .and_then(text_of)
-                    .ok_or("_codecs.encode without a string")?;
-                let enc = args
-                    .get(1)
-                    .and_then(text_of)
-                    .unwrap_or_else(|| "utf-8".into());
+                let s = args.first().and_then(text_of).ok_or("_codecs.encode without a string")?;
+                let enc = args.get(1).and_then(text_of).unwrap_or_else(|| "utf-8".into());
                 let bytes: Vec<u8> = match enc.to_ascii_lowercase().replace('_', "-").as_str() {
                     "latin1" | "latin-1" | "iso-8859-1" | "l1" => s
                         .chars()
@@ -1336,9 +1115,7 @@ mod pickle {
                         .collect::<Result<_, _>>()?,
                     "utf-8" | "utf8" => s.into_bytes(),
                     other => {
-                        return Err(format!(
-                            "_codecs.encode with unsupported encoding `{other}`"
-                        ));
+                        return Err(format!("_codecs.encode with unsupported encoding `{other}`"));
                     }
                 };
                 Ok(Value::Bytes(bytes.into()))
@@ -1353,11 +1130,7 @@ mod pickle {
             }
             ("copy_reg" | "copyreg", "_reconstructor") => {
                 let cls = global(args.first().ok_or("_reconstructor without a class")?)?;
-                Ok(Value::Object(Rc::new(RefCell::new(Object {
-                    class: cls,
-                    args: Vec::new(),
-                    state: None,
-                }))))
+                Ok(Value::Object(Rc::new(RefCell::new(Object { class: cls, args: Vec::new(), state: None }))))
             }
             ("__builtin__" | "builtins", "set" | "frozenset" | "list" | "tuple") => {
                 let items = match args.first() {
@@ -1373,11 +1146,7 @@ mod pickle {
     }
 
     fn new_object(cls: &Value, args: Vec<Value>) -> R<Value> {
-        Ok(Value::Object(Rc::new(RefCell::new(Object {
-            class: global(cls)?,
-            args,
-            state: None,
-        }))))
+        Ok(Value::Object(Rc::new(RefCell::new(Object { class: global(cls)?, args, state: None }))))
     }
 
     fn bytes_of(v: &Value) -> Option<Vec<u8>> {
@@ -1416,12 +1185,8 @@ mod pickle {
                     return Err(format!("ndarray dtype is {}", dtype.kind()));
                 };
                 let dt = *dt.borrow();
-                let raw = bytes_of(raw).ok_or_else(|| {
-                    format!(
-                        "ndarray data is {} (object arrays are unsupported)",
-                        raw.kind()
-                    )
-                })?;
+                let raw = bytes_of(raw)
+                    .ok_or_else(|| format!("ndarray data is {} (object arrays are unsupported)", raw.kind()))?;
                 let count: usize = shape.iter().product();
                 if raw.len() != count * dt.size {
                     return Err(format!(
@@ -1555,10 +1320,7 @@ mod tests {
     use super::*;
 
     fn fixtures() -> PathBuf {
-        PathBuf::from(concat!(
-            env!("CARGO_MANIFEST_DIR"),
-            "/tests/fixtures/planetoid"
-        ))
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/fixtures/planetoid"))
     }
 
     /// Parses `<name>.expected`, written by scripts/make_planetoid_fixture.py
@@ -1584,8 +1346,7 @@ mod tests {
             edges: vec![],
             features: vec![],
         };
-        let nums =
-            |s: &str| -> Vec<usize> { s.split_whitespace().map(|x| x.parse().unwrap()).collect() };
+        let nums = |s: &str| -> Vec<usize> { s.split_whitespace().map(|x| x.parse().unwrap()).collect() };
         for line in text.lines() {
             let (key, rest) = line.split_once(' ').unwrap_or((line, ""));
             match key {
@@ -1603,11 +1364,7 @@ mod tests {
                         })
                         .collect()
                 }
-                "features" => e.features.push(
-                    rest.split_whitespace()
-                        .map(|x| x.parse().unwrap())
-                        .collect(),
-                ),
+                "features" => e.features.push(rest.split_whitespace().map(|x| x.parse().unwrap()).collect()),
                 other => panic!("unknown key {other}"),
             }
         }
@@ -1683,21 +1440,13 @@ mod tests {
             Err(DataError::Io { path, .. }) => assert_eq!(path, dir.join("ind.tiny.ty")),
             other => panic!("expected Io, got {other:?}"),
         }
-        assert!(matches!(
-            load_planetoid(&fixtures(), "nosuch"),
-            Err(DataError::Io { .. })
-        ));
+        assert!(matches!(load_planetoid(&fixtures(), "nosuch"), Err(DataError::Io { .. })));
     }
 
     #[test]
     fn edge_to_out_of_range_node() {
         match load_planetoid(&fixtures(), "badedge") {
-            Err(DataError::NodeOutOfRange {
-                path,
-                node,
-                n_nodes,
-                ..
-            }) => {
+            Err(DataError::NodeOutOfRange { path, node, n_nodes, .. }) => {
                 assert_eq!(node, 12);
                 assert_eq!(n_nodes, 12);
                 assert_eq!(file_name(&path), "ind.badedge.graph");
@@ -1709,12 +1458,7 @@ mod tests {
     #[test]
     fn label_row_not_one_hot() {
         match load_planetoid(&fixtures(), "badlabel") {
-            Err(DataError::BadLabel {
-                path,
-                line,
-                label,
-                n_classes,
-            }) => {
+            Err(DataError::BadLabel { path, line, label, n_classes }) => {
                 assert_eq!(file_name(&path), "ind.badlabel.ally");
                 assert_eq!((line, n_classes), (5, 3));
                 assert_eq!(label, "[1, 0, 1]");
@@ -1726,11 +1470,7 @@ mod tests {
     #[test]
     fn inconsistent_sizes() {
         match load_planetoid(&fixtures(), "badsize") {
-            Err(DataError::InconsistentSizes {
-                what,
-                expected,
-                found,
-            }) => {
+            Err(DataError::InconsistentSizes { what, expected, found }) => {
                 assert_eq!((expected, found), (8, 7));
                 assert!(what.contains("ind.badsize.ally"), "{what}");
             }
@@ -1755,42 +1495,24 @@ mod tests {
         let dir = copy_tiny("planetoid_tindex");
         let p = dir.join("ind.tiny.test.index");
         std::fs::write(&p, "10\n8\nx\n9\n").unwrap();
-        assert!(matches!(
-            load_planetoid(&dir, "tiny"),
-            Err(DataError::Parse {
-                line: 3,
-                column: 1,
-                ..
-            })
-        ));
+        assert!(matches!(load_planetoid(&dir, "tiny"), Err(DataError::Parse { line: 3, column: 1, .. })));
         std::fs::write(&p, "10\n8\n10\n9\n").unwrap();
         let err = load_planetoid(&dir, "tiny").unwrap_err();
         assert!(matches!(err, DataError::Parse { line: 3, .. }), "{err:?}");
         assert!(err.to_string().contains("duplicate"), "{err}");
         std::fs::write(&p, "\n").unwrap();
-        assert!(matches!(
-            load_planetoid(&dir, "tiny"),
-            Err(DataError::Empty { .. })
-        ));
+        assert!(matches!(load_planetoid(&dir, "tiny"), Err(DataError::Empty { .. })));
         // Test ids must start right after the allx nodes (8 here).
         std::fs::write(&p, "11\n9\n12\n10\n").unwrap();
         assert!(matches!(
             load_planetoid(&dir, "tiny"),
-            Err(DataError::InconsistentSizes {
-                expected: 8,
-                found: 9,
-                ..
-            })
+            Err(DataError::InconsistentSizes { expected: 8, found: 9, .. })
         ));
         // Three ids for four tx rows.
         std::fs::write(&p, "10\n8\n9\n").unwrap();
         assert!(matches!(
             load_planetoid(&dir, "tiny"),
-            Err(DataError::InconsistentSizes {
-                expected: 4,
-                found: 3,
-                ..
-            })
+            Err(DataError::InconsistentSizes { expected: 4, found: 3, .. })
         ));
     }
 
@@ -1811,14 +1533,9 @@ mod tests {
         // An unsupported opcode (EXT1) is named with its offset.
         std::fs::write(&p, [0x80, 2, 0x82, 1, b'.']).unwrap();
         match load_planetoid(&dir, "tiny") {
-            Err(DataError::Pickle {
-                offset, message, ..
-            }) => {
+            Err(DataError::Pickle { offset, message, .. }) => {
                 assert_eq!(offset, 2);
-                assert!(
-                    message.contains("0x82") && message.contains("EXT1"),
-                    "{message}"
-                );
+                assert!(message.contains("0x82") && message.contains("EXT1"), "{message}");
             }
             other => panic!("expected Pickle, got {other:?}"),
         }
@@ -1833,14 +1550,14 @@ mod tests {
         p.extend_from_slice(b"cnumpy.core.multiarray\n_reconstruct\nq\x01");
         p.extend_from_slice(b"cnumpy\nndarray\nK\x00\x85U\x01b\x87R");
         p.extend_from_slice(b"(K\x01K\x02K\x02\x86");
-        p.extend_from_slice(b"cnumpy\ndtype\nU\x02i2K\x00K\x01\x87R(K\x03U\x01>NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb");
+        p.extend_from_slice(
+            b"cnumpy\ndtype\nU\x02i2K\x00K\x01\x87R(K\x03U\x01>NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb",
+        );
         p.push(0x89);
         p.extend_from_slice(b"U\x08\x00\x01\xff\xfe\x00\x00\x01\x00");
         p.extend_from_slice(b"tb.");
         let v = pickle::load(&p).map_err(|e| e.message).unwrap();
-        let Value::Array(a) = v else {
-            panic!("not an array: {v:?}")
-        };
+        let Value::Array(a) = v else { panic!("not an array: {v:?}") };
         let a = a.borrow();
         assert_eq!(a.shape, vec![2, 2]);
         assert_eq!(a.data, vec![1.0, -2.0, 0.0, 256.0]);
@@ -1851,9 +1568,7 @@ mod tests {
         // A dict with a quoted STRING key, a LONG value and a memo GET.
         let p = b"(dp0\nS'a\\x41\\n'\np1\nL12345678901L\nsS'b'\ng1\ns.";
         let v = pickle::load(p).map_err(|e| e.message).unwrap();
-        let Value::Dict(d) = v else {
-            panic!("not a dict")
-        };
+        let Value::Dict(d) = v else { panic!("not a dict") };
         let d = d.borrow();
         assert_eq!(d.len(), 2);
         assert_eq!(d[0].0.as_text().unwrap(), "aA\n");
@@ -1864,18 +1579,12 @@ mod tests {
     #[test]
     fn fortran_order_arrays_are_transposed() {
         let mut p = vec![0x80, 2];
-        p.extend_from_slice(
-            b"cnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R",
-        );
+        p.extend_from_slice(b"cnumpy._core.multiarray\n_reconstruct\ncnumpy\nndarray\nK\x00\x85C\x01b\x87R");
         p.extend_from_slice(b"(K\x01K\x02K\x03\x86cnumpy\ndtype\nX\x02\x00\x00\x00u1\x89\x88\x87R");
-        p.extend_from_slice(
-            b"(K\x03X\x01\x00\x00\x00|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb",
-        );
+        p.extend_from_slice(b"(K\x03X\x01\x00\x00\x00|NNNJ\xff\xff\xff\xffJ\xff\xff\xff\xffK\x00tb");
         p.push(0x88);
         p.extend_from_slice(b"C\x06\x01\x04\x02\x05\x03\x06tb.");
-        let Value::Array(a) = pickle::load(&p).map_err(|e| e.message).unwrap() else {
-            panic!("not an array")
-        };
+        let Value::Array(a) = pickle::load(&p).map_err(|e| e.message).unwrap() else { panic!("not an array") };
         assert_eq!(a.borrow().data, vec![1.0, 2.0, 3.0, 4.0, 5.0, 6.0]);
     }
 }

@@ -58,14 +58,7 @@ pub fn stratified_split(
     n_test: usize,
     seed: u64,
 ) -> Split {
-    split_with(
-        labels,
-        n_classes,
-        train_per_class,
-        n_val,
-        n_test,
-        &mut ChaCha8Rng::seed_from_u64(seed),
-    )
+    split_with(labels, n_classes, train_per_class, n_val, n_test, &mut ChaCha8Rng::seed_from_u64(seed))
 }
 
 fn split_with(
@@ -134,23 +127,10 @@ pub fn planted_partition(
     feature_noise: f64,
     seed: u64,
 ) -> GraphData {
-    assert!(
-        n_classes > 0,
-        "planted_partition: n_classes must be positive"
-    );
-    assert!(
-        n_nodes >= n_classes,
-        "planted_partition: n_nodes ({n_nodes}) must be at least n_classes ({n_classes})"
-    );
-    for (name, v) in [
-        ("avg_degree", avg_degree),
-        ("p_in_ratio", p_in_ratio),
-        ("feature_noise", feature_noise),
-    ] {
-        assert!(
-            v.is_finite() && v >= 0.0,
-            "planted_partition: {name} must be finite and non-negative, got {v}"
-        );
+    assert!(n_classes > 0, "planted_partition: n_classes must be positive");
+    assert!(n_nodes >= n_classes, "planted_partition: n_nodes ({n_nodes}) must be at least n_classes ({n_classes})");
+    for (name, v) in [("avg_degree", avg_degree), ("p_in_ratio", p_in_ratio), ("feature_noise", feature_noise)] {
+        assert!(v.is_finite() && v >= 0.0, "planted_partition: {name} must be finite and non-negative, got {v}");
     }
     let mut rng = ChaCha8Rng::seed_from_u64(seed);
 
@@ -171,11 +151,7 @@ pub fn planted_partition(
     let wanted = (n_nodes as f64 * avg_degree / 2.0).round();
     let m = (wanted as u64).min(cap_in + cap_out);
     let w_in = p_in_ratio * p_in as f64;
-    let q_in = if w_in + p_out as f64 > 0.0 {
-        w_in / (w_in + p_out as f64)
-    } else {
-        0.0
-    };
+    let q_in = if w_in + p_out as f64 > 0.0 { w_in / (w_in + p_out as f64) } else { 0.0 };
 
     let mut edges: HashSet<(usize, usize)> = HashSet::with_capacity(m as usize);
     let (mut n_in, mut n_out) = (0u64, 0u64);
@@ -222,9 +198,7 @@ pub fn planted_partition(
         }
     }
 
-    let means: Vec<f64> = (0..n_classes * n_features)
-        .map(|_| standard_normal(&mut rng))
-        .collect();
+    let means: Vec<f64> = (0..n_classes * n_features).map(|_| standard_normal(&mut rng)).collect();
     let mut features = Vec::with_capacity(n_nodes * n_features);
     for &c in &labels {
         for k in 0..n_features {
@@ -297,10 +271,7 @@ mod tests {
         assert_eq!(g.n_edges(), 20_000);
         let h = g.edge_homophily();
         // Binomial standard deviation is about 0.0033.
-        assert!(
-            (h - expected).abs() < 0.015,
-            "homophily {h}, expected {expected}"
-        );
+        assert!((h - expected).abs() < 0.015, "homophily {h}, expected {expected}");
     }
 
     #[test]
@@ -367,13 +338,7 @@ mod tests {
         let s = stratified_split(&labels, 2, 4, 6, usize::MAX, 0);
         assert_eq!((s.train.len(), s.val.len(), s.test.len()), (8, 6, 20));
         assert_eq!(s.train.iter().filter(|&&i| labels[i] == 1).count(), 4);
-        let mut all: Vec<usize> = s
-            .train
-            .iter()
-            .chain(&s.val)
-            .chain(&s.test)
-            .copied()
-            .collect();
+        let mut all: Vec<usize> = s.train.iter().chain(&s.val).chain(&s.test).copied().collect();
         all.sort_unstable();
         assert_eq!(all, (0..34).collect::<Vec<_>>());
         assert_eq!(s, stratified_split(&labels, 2, 4, 6, usize::MAX, 0));

@@ -30,10 +30,17 @@ use crate::special::Real;
 pub(crate) fn corrector_kernel<R: Real>(alpha: R, h: R, n_steps: usize) -> Kernel<R> {
     let toe = trapezoid_toeplitz(alpha, h, n_steps);
     let c = toe[0];
-    let col0 = (0..=n_steps).map(|n| if n == 0 { R::zero() } else { c * end_correction(alpha + R::one(), alpha, n) }).collect();
+    let col0 = (0..=n_steps)
+        .map(|n| if n == 0 { R::zero() } else { c * end_correction(alpha + R::one(), alpha, n) })
+        .collect();
     Kernel { toe, col0: Some(col0) }
 }
 
 pub(crate) fn discretise<R: Real>(alpha: R, h: R, n_steps: usize, iters: usize) -> Discretisation<R> {
-    Discretisation::Volterra { b: predictor_kernel(alpha, h, n_steps), a: Some(corrector_kernel(alpha, h, n_steps)), iters, alpha }
+    Discretisation::Volterra {
+        b: predictor_kernel(alpha, h, n_steps),
+        a: Some(corrector_kernel(alpha, h, n_steps)),
+        iters,
+        alpha,
+    }
 }

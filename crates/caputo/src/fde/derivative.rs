@@ -16,12 +16,11 @@ use burn::tensor::Tensor;
 use super::grid::UniformGrid;
 use super::history::{History, RowStore};
 use super::kernel::Kernel;
-use super::volterra::{add_opt, check, cotangents_by_index, flat, FdeTrajectory, Recorder};
+use super::volterra::{FdeTrajectory, Recorder, add_opt, check, cotangents_by_index, flat};
 use crate::error::Result;
 use crate::field::{Evaluator, ParamGrads, VectorField};
 use crate::stats::Stats;
 use crate::tensor::{bytes, dot};
-
 
 /// The scalars of a derivative-form discretisation.
 #[derive(Debug, Clone, Copy)]
@@ -141,7 +140,8 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
         // q⁰ from the lagged evaluation at y_{n−1}.
         y0_bar = y0_bar + q_bar.clone().mul_scalar(c.shift);
         r_bar = r_bar - q_bar.clone().mul_scalar(1.0 / c.d0);
-        let (phi, jt) = ev.eval_and_vjp(grid.t(n - 1), tr.states[n - 1].clone(), q_bar.clone().mul_scalar(ratio), grads);
+        let (phi, jt) =
+            ev.eval_and_vjp(grid.t(n - 1), tr.states[n - 1].clone(), q_bar.clone().mul_scalar(ratio), grads);
         dalpha += alpha_term(&q_bar, phi, &q_next);
         pending = Some(jt);
         if c.shift != 0.0 {

@@ -20,7 +20,13 @@ use super::scheme::{Discretisation, Form};
 use super::weights::grunwald;
 use crate::special::Real;
 
-pub(crate) fn discretise<R: Real>(alpha: R, h: R, n_steps: usize, form: Form, new_point: Option<usize>) -> Discretisation<R> {
+pub(crate) fn discretise<R: Real>(
+    alpha: R,
+    h: R,
+    n_steps: usize,
+    form: Form,
+    new_point: Option<usize>,
+) -> Discretisation<R> {
     let d = Kernel { toe: grunwald(alpha, n_steps), col0: None };
     Discretisation::Derivative { d, sigma: h.powf(alpha), caputo: form == Form::Caputo, new_point }
 }

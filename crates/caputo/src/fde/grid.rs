@@ -36,7 +36,9 @@ impl UniformGrid {
             let n = x.round();
             if (x - n).abs() > 1e-9 * x.abs().max(1.0) {
                 return Err(Error::InvalidGrid {
-                    reason: format!("output time {tk} is not on the uniform grid t0 + n·h (h = {h}); fractional schemes need uniform steps, choose n_steps so that every output time is a multiple of h"),
+                    reason: format!(
+                        "output time {tk} is not on the uniform grid t0 + n·h (h = {h}); fractional schemes need uniform steps, choose n_steps so that every output time is a multiple of h"
+                    ),
                 });
             }
             out_idx.push(n as usize);

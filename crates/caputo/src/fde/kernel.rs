@@ -38,8 +38,14 @@ impl Kernel<f64> {
 impl Kernel<Dual> {
     /// Splits into the value kernel and the `∂/∂α` kernel.
     pub fn split(&self) -> (Kernel<f64>, Kernel<f64>) {
-        let v = Kernel { toe: self.toe.iter().map(|d| d.v).collect(), col0: self.col0.as_ref().map(|c| c.iter().map(|d| d.v).collect()) };
-        let d = Kernel { toe: self.toe.iter().map(|d| d.d).collect(), col0: self.col0.as_ref().map(|c| c.iter().map(|d| d.d).collect()) };
+        let v = Kernel {
+            toe: self.toe.iter().map(|d| d.v).collect(),
+            col0: self.col0.as_ref().map(|c| c.iter().map(|d| d.v).collect()),
+        };
+        let d = Kernel {
+            toe: self.toe.iter().map(|d| d.d).collect(),
+            col0: self.col0.as_ref().map(|c| c.iter().map(|d| d.d).collect()),
+        };
         (v, d)
     }
 }
@@ -51,9 +57,14 @@ mod tests {
 
     #[test]
     fn dual_values_equal_f64_weights() {
-        for s in [Scheme::MultiTerm { orders: vec![0.6, 0.3], coeffs: vec![1.0, 0.5], form: Form::Caputo }, Scheme::Gl { form: Form::Caputo, new_point: None }] {
-            let (Discretisation::Derivative { d: a, sigma: sa, .. }, Discretisation::Derivative { d: b, sigma: sb, .. }) =
-                (s.discretise(0.6f64, 0.05, 40), s.discretise(Dual::var(0.6), Dual::cst(0.05), 40))
+        for s in [
+            Scheme::MultiTerm { orders: vec![0.6, 0.3], coeffs: vec![1.0, 0.5], form: Form::Caputo },
+            Scheme::Gl { form: Form::Caputo, new_point: None },
+        ] {
+            let (
+                Discretisation::Derivative { d: a, sigma: sa, .. },
+                Discretisation::Derivative { d: b, sigma: sb, .. },
+            ) = (s.discretise(0.6f64, 0.05, 40), s.discretise(Dual::var(0.6), Dual::cst(0.05), 40))
             else {
                 panic!()
             };

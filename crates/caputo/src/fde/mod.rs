@@ -15,14 +15,14 @@ pub mod kernel;
 pub mod l1;
 pub mod multiterm;
 pub mod predictor;
+mod pullback;
 pub mod scheme;
 pub mod soe;
 pub mod trapezoid;
 pub mod volterra;
 pub mod weights;
-mod pullback;
 
 pub use grid::UniformGrid;
 pub use history::History;
-pub use pullback::{fde_forward, solve, FdePullback};
+pub use pullback::{FdePullback, fde_forward, solve};
 pub use scheme::{Form, Scheme};

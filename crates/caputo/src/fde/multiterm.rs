@@ -28,5 +28,10 @@ pub(crate) fn discretise<R: Real>(terms: &[(R, R)], h: R, n_steps: usize, form: 
             *t += scale * w;
         }
     }
-    Discretisation::Derivative { d: Kernel { toe, col0: None }, sigma: R::one(), caputo: form == Form::Caputo, new_point: None }
+    Discretisation::Derivative {
+        d: Kernel { toe, col0: None },
+        sigma: R::one(),
+        caputo: form == Form::Caputo,
+        new_point: None,
+    }
 }

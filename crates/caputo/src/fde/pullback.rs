@@ -10,7 +10,7 @@ use super::scheme::{Discretisation, Scheme};
 use super::volterra::{self, FdeTrajectory};
 use crate::error::{Error, Result};
 use crate::field::{Evaluator, ParamGrads, VectorField};
-use crate::grad::{check_cotangents, direct, fde_checkpoint, fde_continuous, paper, Grads, Method};
+use crate::grad::{Grads, Method, check_cotangents, direct, fde_checkpoint, fde_continuous, paper};
 use crate::ode::solve::Solution;
 use crate::special::Dual;
 use crate::stats::{Stats, StopReason};
@@ -27,18 +27,35 @@ pub(crate) fn march<const D: usize>(
     store: bool,
 ) -> Result<FdeTrajectory<D>> {
     match disc {
-        Discretisation::Volterra { b, a, iters, alpha } => volterra::forward(f, y0, grid, b, a.as_ref(), *iters, *alpha, history, store),
+        Discretisation::Volterra { b, a, iters, alpha } => {
+            volterra::forward(f, y0, grid, b, a.as_ref(), *iters, *alpha, history, store)
+        }
         Discretisation::Derivative { d, sigma, caputo, new_point } => {
-            let c = Coefs { sigma: *sigma, d0: d.toe[0], shift: if *caputo { 1.0 } else { 0.0 }, iters: new_point.unwrap_or(0) };
+            let c = Coefs {
+                sigma: *sigma,
+                d0: d.toe[0],
+                shift: if *caputo { 1.0 } else { 0.0 },
+                iters: new_point.unwrap_or(0),
+            };
             derivative::forward(f, y0, grid, d, c, history, store)
         }
     }
 }
 
-fn validate<const D: usize>(y0: &Tensor<D>, alpha: f64, grid: &UniformGrid, scheme: &Scheme, history: History) -> Result<()> {
+fn validate<const D: usize>(
+    y0: &Tensor<D>,
+    alpha: f64,
+    grid: &UniformGrid,
+    scheme: &Scheme,
+    history: History,
+) -> Result<()> {
     scheme.validate(alpha)?;
     if let History::Short(0) = history {
-        return Err(Error::InvalidParameter { name: "memory".into(), value: "0".into(), reason: "short memory needs L >= 1".into() });
+        return Err(Error::InvalidParameter {
+            name: "memory".into(),
+            value: "0".into(),
+            reason: "short memory needs L >= 1".into(),
+        });
     }
     if let History::Fast { tol } = history {
         if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
@@ -46,7 +63,10 @@ fn validate<const D: usize>(y0: &Tensor<D>, alpha: f64, grid: &UniformGrid, sche
         }
         // No SOE form is implemented for the derivative-form schemes (see `fde::fast`).
         if !matches!(scheme, Scheme::Predictor | Scheme::Abm { .. }) {
-            return Err(Error::Unsupported { method: "fast history".into(), what: "fast history for derivative-form schemes (use predictor or abm)".into() });
+            return Err(Error::Unsupported {
+                method: "fast history".into(),
+                what: "fast history for derivative-form schemes (use predictor or abm)".into(),
+            });
         }
     }
     if !all_finite(y0) {
@@ -97,7 +117,10 @@ pub fn solve<const D: usize, F: VectorField<D>>(
 }
 
 enum Tape<const D: usize> {
-    Graph { y0: Tensor<D>, outputs: Vec<Tensor<D>> },
+    Graph {
+        y0: Tensor<D>,
+        outputs: Vec<Tensor<D>>,
+    },
     States(FdeTrajectory<D>),
     /// The stored states for the paper, continuous and checkpointed methods (no iterates).
     Replay(FdeTrajectory<D>),
@@ -178,11 +201,15 @@ pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
             (tr.outputs.clone(), Tape::Replay(tr))
         }
         m => {
-            return Err(Error::Unsupported { method: m.name().into(), what: "fractional solves (use discrete-adjoint)".into() });
+            return Err(Error::Unsupported {
+                method: m.name().into(),
+                what: "fractional solves (use discrete-adjoint)".into(),
+            });
         }
     };
     let sol = Solution { t: t.to_vec(), y: outputs, stats, stop: StopReason::Completed };
-    let pb = FdePullback { field, alpha, grid, scheme: scheme.clone(), history, method: method.clone(), dims, tape, stats };
+    let pb =
+        FdePullback { field, alpha, grid, scheme: scheme.clone(), history, method: method.clone(), dims, tape, stats };
     Ok((sol, pb))
 }
 
@@ -206,12 +233,39 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                     Discretisation::Volterra { b, a, .. } => {
                         let (bv, bd) = b.split();
                         let a = a.map(|a| a.split());
-                        volterra::adjoint(&mut ev, &tr, &self.grid, (&bv, &bd), a.as_ref().map(|(v, d)| (v, d)), self.alpha, self.history, &g, &mut grads, &mut stats)
+                        volterra::adjoint(
+                            &mut ev,
+                            &tr,
+                            &self.grid,
+                            (&bv, &bd),
+                            a.as_ref().map(|(v, d)| (v, d)),
+                            self.alpha,
+                            self.history,
+                            &g,
+                            &mut grads,
+                            &mut stats,
+                        )
                     }
                     Discretisation::Derivative { d, sigma, caputo, new_point } => {
                         let (dv, dd): (Kernel<f64>, Kernel<f64>) = d.split();
-                        let c = Coefs { sigma: sigma.v, d0: dv.toe[0], shift: if caputo { 1.0 } else { 0.0 }, iters: new_point.unwrap_or(0) };
-                        let (y0, alpha) = derivative::adjoint(&mut ev, &tr, &self.grid, (&dv, &dd), c, (sigma.d, dd.toe[0]), self.history, &g, &mut grads, &mut stats);
+                        let c = Coefs {
+                            sigma: sigma.v,
+                            d0: dv.toe[0],
+                            shift: if caputo { 1.0 } else { 0.0 },
+                            iters: new_point.unwrap_or(0),
+                        };
+                        let (y0, alpha) = derivative::adjoint(
+                            &mut ev,
+                            &tr,
+                            &self.grid,
+                            (&dv, &dd),
+                            c,
+                            (sigma.d, dd.toe[0]),
+                            self.history,
+                            &g,
+                            &mut grads,
+                            &mut stats,
+                        );
                         (y0, Some(alpha))
                     }
                 };
@@ -222,11 +276,15 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                 let disc = self.scheme.discretise(self.alpha, grid.h, grid.n_steps);
                 let (y0, params) = match self.method {
                     Method::PaperAdjoint => paper::backward(self.field, &disc, &tr, grid, history, &g, &mut stats),
-                    Method::ContinuousAdjoint { .. } => fde_continuous::backward(self.field, self.alpha, &tr, grid, &g, &mut stats),
+                    Method::ContinuousAdjoint { .. } => {
+                        fde_continuous::backward(self.field, self.alpha, &tr, grid, &g, &mut stats)
+                    }
                     Method::Checkpointed { segments } => {
                         fde_checkpoint::backward(self.field, &disc, &tr, grid, history, segments, &g, &mut stats)
                     }
-                    _ => unreachable!("Replay tapes only for the paper, continuous and checkpointed methods; this is a bug"),
+                    _ => unreachable!(
+                        "Replay tapes only for the paper, continuous and checkpointed methods; this is a bug"
+                    ),
                 };
                 Ok(Grads { y0, params, alpha: None, stats })
             }

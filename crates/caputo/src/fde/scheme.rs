@@ -96,14 +96,49 @@ pub fn registry() -> Vec<Entry> {
     let np = Some(NEW_POINT_ITERS);
     vec![
         Entry { name: "predictor", scheme: Scheme::Predictor, order: |_| 1.0, riemann_liouville: false },
-        Entry { name: "abm", scheme: Scheme::Abm { corrector_iters: 1 }, order: |a| (1.0 + a).min(2.0), riemann_liouville: false },
+        Entry {
+            name: "abm",
+            scheme: Scheme::Abm { corrector_iters: 1 },
+            order: |a| (1.0 + a).min(2.0),
+            riemann_liouville: false,
+        },
         Entry { name: "l1", scheme: Scheme::L1 { new_point: None }, order: |_| 1.0, riemann_liouville: false },
-        Entry { name: "l1-implicit", scheme: Scheme::L1 { new_point: np }, order: |a| 2.0 - a, riemann_liouville: false },
-        Entry { name: "gl", scheme: Scheme::Gl { form: Caputo, new_point: None }, order: |_| 1.0, riemann_liouville: false },
-        Entry { name: "gl-rl", scheme: Scheme::Gl { form: RiemannLiouville, new_point: None }, order: |_| 1.0, riemann_liouville: true },
-        Entry { name: "trapezoid", scheme: Scheme::Trapezoid { form: Caputo, new_point: None }, order: |_| 1.0, riemann_liouville: false },
-        Entry { name: "trapezoid-implicit", scheme: Scheme::Trapezoid { form: Caputo, new_point: np }, order: |a| 2.0 - a, riemann_liouville: false },
-        Entry { name: "trapezoid-rl", scheme: Scheme::Trapezoid { form: RiemannLiouville, new_point: None }, order: |_| 1.0, riemann_liouville: true },
+        Entry {
+            name: "l1-implicit",
+            scheme: Scheme::L1 { new_point: np },
+            order: |a| 2.0 - a,
+            riemann_liouville: false,
+        },
+        Entry {
+            name: "gl",
+            scheme: Scheme::Gl { form: Caputo, new_point: None },
+            order: |_| 1.0,
+            riemann_liouville: false,
+        },
+        Entry {
+            name: "gl-rl",
+            scheme: Scheme::Gl { form: RiemannLiouville, new_point: None },
+            order: |_| 1.0,
+            riemann_liouville: true,
+        },
+        Entry {
+            name: "trapezoid",
+            scheme: Scheme::Trapezoid { form: Caputo, new_point: None },
+            order: |_| 1.0,
+            riemann_liouville: false,
+        },
+        Entry {
+            name: "trapezoid-implicit",
+            scheme: Scheme::Trapezoid { form: Caputo, new_point: np },
+            order: |a| 2.0 - a,
+            riemann_liouville: false,
+        },
+        Entry {
+            name: "trapezoid-rl",
+            scheme: Scheme::Trapezoid { form: RiemannLiouville, new_point: None },
+            order: |_| 1.0,
+            riemann_liouville: true,
+        },
         Entry {
             name: "multiterm",
             scheme: Scheme::MultiTerm { orders: vec![], coeffs: vec![1.0, 0.5], form: Caputo },
@@ -143,7 +178,12 @@ impl Scheme {
 
     /// `true` for the Riemann–Liouville forms.
     pub fn is_riemann_liouville(&self) -> bool {
-        matches!(self, Scheme::Gl { form: Form::RiemannLiouville, .. } | Scheme::Trapezoid { form: Form::RiemannLiouville, .. } | Scheme::MultiTerm { form: Form::RiemannLiouville, .. })
+        matches!(
+            self,
+            Scheme::Gl { form: Form::RiemannLiouville, .. }
+                | Scheme::Trapezoid { form: Form::RiemannLiouville, .. }
+                | Scheme::MultiTerm { form: Form::RiemannLiouville, .. }
+        )
     }
 
     /// Checks α and the scheme's own settings.
@@ -168,7 +208,11 @@ impl Scheme {
                     check(*a)?;
                 }
                 if let Some(c) = coeffs.iter().find(|c| !c.is_finite()) {
-                    return Err(Error::InvalidParameter { name: "multi-term coefficient".into(), value: c.to_string(), reason: "must be finite".into() });
+                    return Err(Error::InvalidParameter {
+                        name: "multi-term coefficient".into(),
+                        value: c.to_string(),
+                        reason: "must be finite".into(),
+                    });
                 }
                 Ok(())
             }
@@ -177,9 +221,13 @@ impl Scheme {
                 value: "0".into(),
                 reason: "ABM needs at least one corrector iteration (0 is the predictor scheme)".into(),
             }),
-            Scheme::L1 { new_point: Some(0) } | Scheme::Gl { new_point: Some(0), .. } | Scheme::Trapezoid { new_point: Some(0), .. } => {
-                Err(Error::InvalidParameter { name: "new-point iterations".into(), value: "0".into(), reason: "need at least one (or use the lagged form)".into() })
-            }
+            Scheme::L1 { new_point: Some(0) }
+            | Scheme::Gl { new_point: Some(0), .. }
+            | Scheme::Trapezoid { new_point: Some(0), .. } => Err(Error::InvalidParameter {
+                name: "new-point iterations".into(),
+                value: "0".into(),
+                reason: "need at least one (or use the lagged form)".into(),
+            }),
             _ => check(alpha),
         }
     }
@@ -193,7 +241,8 @@ impl Scheme {
             Scheme::Gl { form, new_point } => super::gl::discretise(alpha, h, n_steps, *form, *new_point),
             Scheme::Trapezoid { form, new_point } => super::trapezoid::discretise(alpha, h, n_steps, *form, *new_point),
             Scheme::MultiTerm { orders, coeffs, form } => {
-                let terms: Vec<(R, R)> = coeffs.iter().zip(orders).map(|(c, a)| (R::from_f64(*c), R::from_f64(*a))).collect();
+                let terms: Vec<(R, R)> =
+                    coeffs.iter().zip(orders).map(|(c, a)| (R::from_f64(*c), R::from_f64(*a))).collect();
                 super::multiterm::discretise(&terms, h, n_steps, *form)
             }
         }

@@ -68,11 +68,7 @@ impl RectModes {
     /// # Panics
     /// If `state.len()` differs from the number of modes.
     pub fn advance(&self, state: &mut [f64], f: f64) {
-        assert_eq!(
-            state.len(),
-            self.decay.len(),
-            "one state entry per SOE mode"
-        );
+        assert_eq!(state.len(), self.decay.len(), "one state entry per SOE mode");
         for ((u, d), c) in state.iter_mut().zip(&self.decay).zip(&self.inject) {
             *u = d * *u + c * f;
         }
@@ -98,11 +94,7 @@ impl TrapModes {
     /// # Panics
     /// If `state.len()` differs from the number of modes.
     pub fn advance(&self, state: &mut [f64], f_left: f64, f_right: f64) {
-        assert_eq!(
-            state.len(),
-            self.decay.len(),
-            "one state entry per SOE mode"
-        );
+        assert_eq!(state.len(), self.decay.len(), "one state entry per SOE mode");
         for (q, v) in state.iter_mut().enumerate() {
             *v = self.decay[q] * *v + self.inject_left[q] * f_left + self.inject_right[q] * f_right;
         }
@@ -141,18 +133,12 @@ impl SoeKernel {
     /// # Panics
     /// If `γ ∉ (0, 2)`, `δ ≤ 0`, `T ≤ δ`, `T` is not finite, or `ε ∉ (0, 1)`.
     pub fn new(gamma: f64, delta: f64, t_max: f64, eps: f64) -> SoeKernel {
-        assert!(
-            gamma > 0.0 && gamma < 2.0,
-            "SOE exponent γ must lie in (0, 2), got {gamma}"
-        );
+        assert!(gamma > 0.0 && gamma < 2.0, "SOE exponent γ must lie in (0, 2), got {gamma}");
         assert!(
             delta > 0.0 && t_max > delta && t_max.is_finite(),
             "SOE interval must satisfy 0 < δ < T < ∞, got [{delta}, {t_max}]"
         );
-        assert!(
-            eps > 0.0 && eps < 1.0,
-            "SOE tolerance must lie in (0, 1), got {eps}"
-        );
+        assert!(eps > 0.0 && eps < 1.0, "SOE tolerance must lie in (0, 1), got {eps}");
         let l = (1.0 / eps).ln();
         let g = gamma_fn(gamma);
         let eta = log_trapezoid_step(gamma, g, eps);
@@ -178,14 +164,7 @@ impl SoeKernel {
             s.push(sq);
             w.push(wq);
         }
-        SoeKernel {
-            gamma,
-            s,
-            w,
-            delta,
-            t_max,
-            eps,
-        }
+        SoeKernel { gamma, s, w, delta, t_max, eps }
     }
 
     /// Number of modes, including the lumped constant mode (`s = 0`).
@@ -201,11 +180,7 @@ impl SoeKernel {
 
     /// Evaluates the approximation `Σ_q w_q e^{−s_q t}`.
     pub fn eval(&self, t: f64) -> f64 {
-        self.s
-            .iter()
-            .zip(&self.w)
-            .map(|(s, w)| w * (-s * t).exp())
-            .sum()
+        self.s.iter().zip(&self.w).map(|(s, w)| w * (-s * t).exp()).sum()
     }
 
     /// Maximum relative error `|SOE(t) − t^{−γ}|/t^{−γ}` over `n_points` log-spaced
@@ -217,11 +192,7 @@ impl SoeKernel {
         let ratio = (self.t_max / self.delta).ln();
         (0..n_points.max(1))
             .map(|i| {
-                let frac = if n_points > 1 {
-                    i as f64 / (n_points - 1) as f64
-                } else {
-                    0.0
-                };
+                let frac = if n_points > 1 { i as f64 / (n_points - 1) as f64 } else { 0.0 };
                 let t = self.delta * (ratio * frac).exp();
                 let exact = t.powf(-self.gamma);
                 ((self.eval(t) - exact) / exact).abs()
@@ -331,23 +302,13 @@ impl SoeKernel {
             inject_left.push(scale * phi);
             inject_right.push(scale * psi);
         }
-        TrapModes {
-            decay,
-            inject_left,
-            inject_right,
-        }
+        TrapModes { decay, inject_left, inject_right }
     }
 
     /// Validates the exact-window arguments shared by the history recurrences.
     fn check_window(&self, h: f64, n_exact: usize) {
-        assert!(
-            n_exact >= 1,
-            "at least one cell must be treated exactly (n_exact ≥ 1)"
-        );
-        assert!(
-            h > 0.0 && h.is_finite(),
-            "step must be positive and finite, got {h}"
-        );
+        assert!(n_exact >= 1, "at least one cell must be treated exactly (n_exact ≥ 1)");
+        assert!(h > 0.0 && h.is_finite(), "step must be positive and finite, got {h}");
         // The modes are only accurate for distances ≥ δ; allow rounding in n·h.
         assert!(
             n_exact as f64 * h >= self.delta * (1.0 - 1e-12),
@@ -470,10 +431,7 @@ const RGAMMA_TAYLOR: [f64; 21] = [
 /// Shifts the argument exactly into `[1/2, 3/2)` and sums the Taylor series of
 /// `1/Γ(1 + y)`: a few ulps for `0 < x ≲ 20` (each shift costs one rounding).
 fn gamma_fn(x: f64) -> f64 {
-    debug_assert!(
-        x > 0.0 && x < 40.0,
-        "local gamma only covers small positive arguments"
-    );
+    debug_assert!(x > 0.0 && x < 40.0, "local gamma only covers small positive arguments");
     let mut y = x;
     let mut scale = 1.0;
     while y < 0.5 {
@@ -485,10 +443,7 @@ fn gamma_fn(x: f64) -> f64 {
         y -= 1.0;
         scale *= y;
     }
-    let r = RGAMMA_TAYLOR
-        .iter()
-        .rev()
-        .fold(0.0, |acc, c| acc * (y - 1.0) + c);
+    let r = RGAMMA_TAYLOR.iter().rev().fold(0.0, |acc, c| acc * (y - 1.0) + c);
     scale / r
 }
 
@@ -503,11 +458,7 @@ mod tests {
                 for gamma in [0.1, 0.5, 0.9, 1.5] {
                     let k = SoeKernel::new(gamma, delta, t_max, eps);
                     let err = k.max_rel_error(3000);
-                    assert!(
-                        err <= eps,
-                        "γ={gamma} ε={eps:e} [{delta:e},{t_max}] Q={} err={err:e}",
-                        k.len()
-                    );
+                    assert!(err <= eps, "γ={gamma} ε={eps:e} [{delta:e},{t_max}] Q={} err={err:e}", k.len());
                 }
             }
         }
@@ -523,10 +474,7 @@ mod tests {
                     let gamma = 0.02 + 0.099 * f64::from(i);
                     let k = SoeKernel::new(gamma, delta, t_max, eps);
                     let err = k.max_rel_error(2000);
-                    assert!(
-                        err <= eps,
-                        "γ={gamma} ε={eps:e} [{delta:e},{t_max}] err={err:e}"
-                    );
+                    assert!(err <= eps, "γ={gamma} ε={eps:e} [{delta:e},{t_max}] err={err:e}");
                 }
             }
         }
@@ -550,15 +498,8 @@ mod tests {
         assert!(!k.is_empty());
         assert_eq!(k.len(), k.s.len());
         assert_eq!(k.s.len(), k.w.len());
-        assert_eq!(
-            *k.s.last().unwrap(),
-            0.0,
-            "last mode is the lumped constant"
-        );
-        assert!(
-            k.s.windows(2).all(|p| p[0] > p[1]),
-            "rates strictly decreasing"
-        );
+        assert_eq!(*k.s.last().unwrap(), 0.0, "last mode is the lumped constant");
+        assert!(k.s.windows(2).all(|p| p[0] > p[1]), "rates strictly decreasing");
         assert!(k.w.iter().all(|&w| w > 0.0 && w.is_finite()));
         assert_eq!((k.gamma, k.delta, k.t_max, k.eps), (0.4, 1e-3, 1.0, 1e-10));
         // Outside [δ, T] nothing is promised, but the sum stays finite and positive.
@@ -595,9 +536,7 @@ mod tests {
     fn linear_cell_factors_agree_across_branches() {
         // Quadrature-free identities: φ + ψ = (1 − e^{−x})/x, and both branches agree
         // near the switch point x = 1.
-        for &x in &[
-            0.0, 1e-12, 1e-6, 0.01, 0.3, 0.999_999, 1.0, 1.5, 10.0, 700.0, 1e6,
-        ] {
+        for &x in &[0.0, 1e-12, 1e-6, 0.01, 0.3, 0.999_999, 1.0, 1.5, 10.0, 700.0, 1e6] {
             let (phi, psi) = linear_cell_factors(x);
             let total = if x == 0.0 { 1.0 } else { -(-x).exp_m1() / x };
             assert!(((phi + psi) - total).abs() <= 4e-16 * total, "x={x}");
@@ -662,9 +601,7 @@ mod tests {
         for beta in [0.3, 0.6, 0.9] {
             let kernel = SoeKernel::new(1.0 - beta, h, 1.0, 1e-10);
             let inv_gamma_beta = 1.0 / gamma_fn(beta);
-            let w: Vec<f64> = (0..n_steps)
-                .map(|m| product_rectangle_weight(beta, h, m))
-                .collect();
+            let w: Vec<f64> = (0..n_steps).map(|m| product_rectangle_weight(beta, h, m)).collect();
             for n_exact in 1..=4 {
                 let modes = kernel.rect_history_weights(h, n_exact);
                 let mut state = vec![0.0; kernel.len()];
@@ -686,19 +623,10 @@ mod tests {
                         modes.advance(&mut state, f[n - n_exact]);
                     }
                 }
-                println!(
-                    "rect β={beta} n_exact={n_exact} Q={}: worst rel {worst:.2e}",
-                    kernel.len()
-                );
-                assert!(
-                    worst <= 1e-8,
-                    "β={beta} n_exact={n_exact}: worst rel {worst:e}"
-                );
+                println!("rect β={beta} n_exact={n_exact} Q={}: worst rel {worst:.2e}", kernel.len());
+                assert!(worst <= 1e-8, "β={beta} n_exact={n_exact}: worst rel {worst:e}");
                 // The SOE is built for 1e-10; summation adds little on top.
-                assert!(
-                    worst <= 2e-10,
-                    "β={beta} n_exact={n_exact}: worst rel {worst:e}"
-                );
+                assert!(worst <= 2e-10, "β={beta} n_exact={n_exact}: worst rel {worst:e}");
             }
         }
     }
@@ -727,18 +655,16 @@ mod tests {
             let c = h.powf(beta) / gamma_fn(beta + 2.0);
             for n_exact in 1..=4 {
                 let modes = kernel.trap_history_weights(h, n_exact);
-                let cells: Vec<(f64, f64)> = (0..=n_exact)
-                    .map(|m| product_trapezoid_cell_weights(beta, h, m))
-                    .collect();
+                let cells: Vec<(f64, f64)> =
+                    (0..=n_exact).map(|m| product_trapezoid_cell_weights(beta, h, m)).collect();
                 let mut state = vec![0.0; kernel.len()];
                 let mut worst: f64 = 0.0;
                 for n in 1..=n_steps {
                     let soe = inv_gamma_beta * state.iter().sum::<f64>();
                     // Full DFF corrector history c[f_n + Σ_{j<n} a_{j,n} f_j].
                     let dff: f64 = c * (0..=n).map(|j| dff_weight(beta, j, n) * f[j]).sum::<f64>();
-                    let exact: f64 = (0..n.min(n_exact))
-                        .map(|m| cells[m].0 * f[n - 1 - m] + cells[m].1 * f[n - m])
-                        .sum();
+                    let exact: f64 =
+                        (0..n.min(n_exact)).map(|m| cells[m].0 * f[n - 1 - m] + cells[m].1 * f[n - m]).sum();
                     assert!(
                         (exact + soe - dff).abs() <= 1e-8 * dff,
                         "β={beta} n_exact={n_exact} n={n}: {} vs {dff}",
@@ -747,10 +673,7 @@ mod tests {
                     if n > n_exact {
                         // Mode part = DFF terms of the nodes left of the window plus the
                         // right-end share R_{n_exact} of the node on the window edge.
-                        let old: f64 = c
-                            * (0..n - n_exact)
-                                .map(|j| dff_weight(beta, j, n) * f[j])
-                                .sum::<f64>()
+                        let old: f64 = c * (0..n - n_exact).map(|j| dff_weight(beta, j, n) * f[j]).sum::<f64>()
                             + cells[n_exact].1 * f[n - n_exact];
                         worst = worst.max((soe - old).abs() / old);
                     } else {
@@ -760,18 +683,9 @@ mod tests {
                         modes.advance(&mut state, f[n - n_exact], f[n - n_exact + 1]);
                     }
                 }
-                println!(
-                    "trap β={beta} n_exact={n_exact} Q={}: worst rel {worst:.2e}",
-                    kernel.len()
-                );
-                assert!(
-                    worst <= 1e-8,
-                    "β={beta} n_exact={n_exact}: worst rel {worst:e}"
-                );
-                assert!(
-                    worst <= 2e-10,
-                    "β={beta} n_exact={n_exact}: worst rel {worst:e}"
-                );
+                println!("trap β={beta} n_exact={n_exact} Q={}: worst rel {worst:.2e}", kernel.len());
+                assert!(worst <= 1e-8, "β={beta} n_exact={n_exact}: worst rel {worst:e}");
+                assert!(worst <= 2e-10, "β={beta} n_exact={n_exact}: worst rel {worst:e}");
             }
         }
     }

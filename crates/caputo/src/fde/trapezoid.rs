@@ -22,7 +22,13 @@ use super::scheme::{Discretisation, Form};
 use super::weights::{diff2, end_correction, l1_scale};
 use crate::special::Real;
 
-pub(crate) fn discretise<R: Real>(alpha: R, h: R, n_steps: usize, form: Form, new_point: Option<usize>) -> Discretisation<R> {
+pub(crate) fn discretise<R: Real>(
+    alpha: R,
+    h: R,
+    n_steps: usize,
+    form: Form,
+    new_point: Option<usize>,
+) -> Discretisation<R> {
     let p = R::one() - alpha;
     let mut toe = vec![R::one()];
     toe.extend((1..=n_steps).map(|m| diff2(p, -alpha, m)));

@@ -249,11 +249,7 @@ mod tests {
     }
 
     fn assert_close(a: f64, b: f64, tol: f64, what: &str) {
-        assert!(
-            rel(a, b) <= tol,
-            "{what}: {a:e} vs {b:e} (rel {:e})",
-            rel(a, b)
-        );
+        assert!(rel(a, b) <= tol, "{what}: {a:e} vs {b:e} (rel {:e})", rel(a, b));
     }
 
     /// Compensated sum, so the identity tests measure the weights, not the summation.
@@ -280,10 +276,7 @@ mod tests {
                 // The direct forms cancel ~m² of their magnitude; compare at that scale.
                 let scale = mf.powf(p) * 1e-14;
                 assert!((diff1(p, m) - d1).abs() <= scale, "diff1 p={p} m={m}");
-                assert!(
-                    (diff2(p, p - 1.0, m) - d2).abs() <= scale,
-                    "diff2 p={p} m={m}"
-                );
+                assert!((diff2(p, p - 1.0, m) - d2).abs() <= scale, "diff2 p={p} m={m}");
                 let e = end_correction(p, p - 1.0, m);
                 assert!((e - ec).abs() <= scale, "end p={p} m={m}");
             }
@@ -313,12 +306,7 @@ mod tests {
                 assert_eq!(row.len(), n + 1);
                 let tn = n as f64 * h;
                 let s0 = ksum(row.iter().copied());
-                assert_close(
-                    s0,
-                    tn.powf(a) / gamma(a + 1.0),
-                    1e-14,
-                    &format!("1: α={a} n={n}"),
-                );
+                assert_close(s0, tn.powf(a) / gamma(a + 1.0), 1e-14, &format!("1: α={a} n={n}"));
                 let s1 = ksum(row.iter().enumerate().map(|(j, w)| w * j as f64 * h));
                 let exact = tn.powf(a + 1.0) / gamma(a + 2.0);
                 assert_close(s1, exact, 1e-14, &format!("t: α={a} n={n}"));
@@ -376,12 +364,7 @@ mod tests {
 
     #[test]
     fn l1_scale_value() {
-        assert_close(
-            l1_scale(0.3, 0.01),
-            0.01f64.powf(0.3) * gamma(1.7),
-            1e-15,
-            "l1_scale",
-        );
+        assert_close(l1_scale(0.3, 0.01), 0.01f64.powf(0.3) * gamma(1.7), 1e-15, "l1_scale");
     }
 
     #[test]
@@ -431,10 +414,7 @@ mod tests {
             let (h, n) = (0.02, 40);
             let approx = ksum(finite_part_row(a, n)) / l1_scale(a, h);
             let exact = (n as f64 * h).powf(-a) / gamma(1.0 - a);
-            assert!(
-                (approx - exact).abs() < 1e-15 / l1_scale(a, h),
-                "RL derivative of 1"
-            );
+            assert!((approx - exact).abs() < 1e-15 / l1_scale(a, h), "RL derivative of 1");
         }
         assert_eq!(finite_part_row(0.3, 1), vec![-0.3, 1.0]);
     }
@@ -496,13 +476,7 @@ mod tests {
             assert_close(g[n], r.gl, 1e-14, "grunwald");
             let f = finite_part_row(a, n);
             assert_close(f[0], r.fp0, 1e-14, "finite part j=0");
-            assert!(
-                tr.iter()
-                    .chain(&lr)
-                    .chain(&g)
-                    .chain(&f)
-                    .all(|x| x.is_finite())
-            );
+            assert!(tr.iter().chain(&lr).chain(&g).chain(&f).all(|x| x.is_finite()));
         }
     }
 
@@ -573,11 +547,7 @@ mod tests {
         for (j, ((p, m), t)) in plus.iter().zip(&minus).zip(&ad).enumerate() {
             let fd = (p.v - m.v) / (2.0 * d);
             let err = (t.d - fd).abs() / fd.abs().max(1e-3 * scale).max(1e-12);
-            assert!(
-                err < 1e-6,
-                "{name} α={a} entry {j}: dual {:e} fd {fd:e}",
-                t.d
-            );
+            assert!(err < 1e-6, "{name} α={a} entry {j}: dual {:e} fd {fd:e}", t.d);
         }
     }
 
@@ -603,10 +573,7 @@ mod tests {
         let v = |w: Vec<Dual>| w.into_iter().map(|x| x.v).collect::<Vec<_>>();
         let hd = Dual::cst(0.1);
         assert_eq!(v(rectangle(Dual::var(a), hd, 30)), rectangle(a, 0.1, 30));
-        assert_eq!(
-            v(trapezoid_row(Dual::var(a), hd, 30)),
-            trapezoid_row(a, 0.1, 30)
-        );
+        assert_eq!(v(trapezoid_row(Dual::var(a), hd, 30)), trapezoid_row(a, 0.1, 30));
         assert_eq!(v(l1_row(Dual::var(a), 30)), l1_row(a, 30));
         assert_eq!(v(grunwald(Dual::var(a), 30)), grunwald(a, 30));
         assert_eq!(v(finite_part_row(Dual::var(a), 30)), finite_part_row(a, 30));

@@ -12,7 +12,7 @@ use burn::tensor::Tensor;
 use super::symplectic::add_outputs_at;
 use crate::error::Result;
 use crate::field::{ParamGrads, VectorField};
-use crate::ode::solve::{march_on_grid, Trajectory};
+use crate::ode::solve::{Trajectory, march_on_grid};
 use crate::ode::tableau::ButcherTableau;
 use crate::stats::Stats;
 use crate::tensor::bytes;

@@ -36,7 +36,10 @@ struct AugStep<const D: usize, F: VectorField<D>> {
 }
 
 fn axpy_stages<const D: usize>(base: &Tensor<D>, h: f64, w: &[f64], k: &[Tensor<D>]) -> Tensor<D> {
-    w.iter().zip(k).filter(|(wj, _)| **wj != 0.0).fold(base.clone(), |acc, (wj, kj)| acc + kj.clone().mul_scalar(h * wj))
+    w.iter()
+        .zip(k)
+        .filter(|(wj, _)| **wj != 0.0)
+        .fold(base.clone(), |acc, (wj, kj)| acc + kj.clone().mul_scalar(h * wj))
 }
 
 /// One RK step of the augmented system in reversed time `s = −t`, from `t` to `t − h`.
@@ -116,7 +119,9 @@ pub(crate) fn ode_backward<const D: usize, F: VectorField<D>>(
             while tc > t_lo {
                 n_try += 1;
                 if n_try > 1_000_000 {
-                    return Err(Error::InvalidStep { reason: format!("continuous adjoint: too many steps at t = {tc}") });
+                    return Err(Error::InvalidStep {
+                        reason: format!("continuous adjoint: too many steps at t = {tc}"),
+                    });
                 }
                 let clipped = tc - h <= t_lo + 1e-12 * t_lo.abs().max(1.0);
                 let h_try = if clipped { tc - t_lo } else { h };

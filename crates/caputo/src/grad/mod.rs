@@ -32,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::stats::Stats;
 
 pub use block::{combine, pull_through};
-pub use ode::{ode_forward, OdePullback};
+pub use ode::{OdePullback, ode_forward};
 
 /// How to differentiate through a solve.
 #[derive(Debug, Clone, PartialEq)]

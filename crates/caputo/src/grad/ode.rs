@@ -2,11 +2,11 @@
 
 use burn::tensor::Tensor;
 
-use super::{check_cotangents, Grads, Method};
+use super::{Grads, Method, check_cotangents};
 use crate::error::{Error, Result};
 use crate::field::VectorField;
-use crate::ode::control::{fixed_grid, validate_times, StepControl};
-use crate::ode::solve::{march_on_grid, trajectory, Solution, Trajectory};
+use crate::ode::control::{StepControl, fixed_grid, validate_times};
+use crate::ode::solve::{Solution, Trajectory, march_on_grid, trajectory};
 use crate::ode::tableau::ButcherTableau;
 use crate::stats::Stats;
 use crate::tensor::all_finite;

@@ -22,7 +22,12 @@ use crate::stats::Stats;
 use crate::tensor::bytes;
 
 /// Adds the cotangents of outputs sitting at grid index `n` to `y_bar`.
-pub(crate) fn add_outputs_at<const D: usize>(y_bar: Tensor<D>, n: usize, out_idx: &[usize], g: &[Tensor<D>]) -> Tensor<D> {
+pub(crate) fn add_outputs_at<const D: usize>(
+    y_bar: Tensor<D>,
+    n: usize,
+    out_idx: &[usize],
+    g: &[Tensor<D>],
+) -> Tensor<D> {
     out_idx.iter().zip(g).filter(|(i, _)| **i == n).fold(y_bar, |acc, (_, gk)| acc + gk.clone())
 }
 

@@ -94,11 +94,19 @@ pub fn validate_times(t: &[f64]) -> Result<()> {
     }
     for (i, w) in t.windows(2).enumerate() {
         if !(w[0].is_finite() && w[1].is_finite()) {
-            return Err(Error::InvalidGrid { reason: format!("non-finite time at index {}", i + usize::from(w[0].is_finite())) });
+            return Err(Error::InvalidGrid {
+                reason: format!("non-finite time at index {}", i + usize::from(w[0].is_finite())),
+            });
         }
         if w[1] <= w[0] {
             return Err(Error::InvalidGrid {
-                reason: format!("times must be strictly increasing: t[{}] = {} is not greater than t[{}] = {}", i + 1, w[1], i, w[0]),
+                reason: format!(
+                    "times must be strictly increasing: t[{}] = {} is not greater than t[{}] = {}",
+                    i + 1,
+                    w[1],
+                    i,
+                    w[0]
+                ),
             });
         }
     }

@@ -102,8 +102,7 @@ pub fn rk_step_vjp<const D: usize, F: VectorField<D>>(
     let mut stage_bar: Vec<Option<Tensor<D>>> = vec![None; s];
     let mut y_bar = y_bar_new.clone();
     for i in (0..s).rev() {
-        let mut kbar: Option<Tensor<D>> =
-            (tab.b()[i] != 0.0).then(|| y_bar_new.clone().mul_scalar(h * tab.b()[i]));
+        let mut kbar: Option<Tensor<D>> = (tab.b()[i] != 0.0).then(|| y_bar_new.clone().mul_scalar(h * tab.b()[i]));
         for (l, yl) in stage_bar.iter().enumerate().skip(i + 1) {
             let ali = tab.a()[l][i];
             if ali != 0.0

@@ -7,5 +7,5 @@ pub mod solve;
 pub mod tableau;
 
 pub use control::{Adaptive, StepControl};
-pub use solve::{solve, solve_dense, trajectory, Solution, Trajectory};
+pub use solve::{Solution, Trajectory, solve, solve_dense, trajectory};
 pub use tableau::ButcherTableau;

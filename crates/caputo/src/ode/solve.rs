@@ -6,7 +6,7 @@
 
 use burn::tensor::Tensor;
 
-use super::control::{fixed_grid, pi_factor, validate_times, Adaptive, StepControl};
+use super::control::{Adaptive, StepControl, fixed_grid, pi_factor, validate_times};
 use super::erk::rk_step;
 use super::tableau::ButcherTableau;
 use crate::error::{Error, Result};
@@ -89,7 +89,14 @@ pub fn march_on_grid<const D: usize>(
         check_finite(&y, grid[n + 1], n + 1)?;
     }
     stats.peak_stored_bytes = held;
-    Ok(Trajectory { grid: grid.to_vec(), states, out_idx: out_idx.to_vec(), outputs, stats, stop: StopReason::Completed })
+    Ok(Trajectory {
+        grid: grid.to_vec(),
+        states,
+        out_idx: out_idx.to_vec(),
+        outputs,
+        stats,
+        stop: StopReason::Completed,
+    })
 }
 
 /// RMS norm of `e / (atol + rtol·max(|y|, |y_new|))`.
@@ -122,7 +129,8 @@ fn initial_step<const D: usize>(
     let y1 = y0.clone() + f0.clone().mul_scalar(h0);
     let f1 = f(t0 + h0, y1);
     let d2 = rms(&(f1 - f0.clone()), &scale) / h0;
-    let h1 = if d1.max(d2) <= 1e-15 { (h0 * 1e-3).max(1e-6) } else { (0.01 / d1.max(d2)).powf(1.0 / (order as f64 + 1.0)) };
+    let h1 =
+        if d1.max(d2) <= 1e-15 { (h0 * 1e-3).max(1e-6) } else { (0.01 / d1.max(d2)).powf(1.0 / (order as f64 + 1.0)) };
     (100.0 * h0).min(h1)
 }
 
@@ -315,7 +323,8 @@ pub fn solve_dense<const D: usize, F: VectorField<D>>(
             let fa = ev.eval(ta, ya.clone());
             let fb = ev.eval(tb, yb.clone());
             let (t2, t3) = (theta * theta, theta * theta * theta);
-            let (h00, h10, h01, h11) = (2.0 * t3 - 3.0 * t2 + 1.0, t3 - 2.0 * t2 + theta, -2.0 * t3 + 3.0 * t2, t3 - t2);
+            let (h00, h10, h01, h11) =
+                (2.0 * t3 - 3.0 * t2 + 1.0, t3 - 2.0 * t2 + theta, -2.0 * t3 + 3.0 * t2, t3 - t2);
             ya.clone().mul_scalar(h00) + fa.mul_scalar(h * h10) + yb.clone().mul_scalar(h01) + fb.mul_scalar(h * h11)
         };
         ys.push(y);

@@ -38,18 +38,8 @@ const SUM_TOL: f64 = 1e-12;
 const ORDER_TOL: f64 = 1e-10;
 
 /// Names accepted by [`by_name`], in the order of [`registry`].
-pub const NAMES: [&str; 10] = [
-    "euler",
-    "midpoint",
-    "heun",
-    "rk4",
-    "rk38",
-    "bosh3",
-    "fehlberg2",
-    "dopri5",
-    "tsit5",
-    "dopri8",
-];
+pub const NAMES: [&str; 10] =
+    ["euler", "midpoint", "heun", "rk4", "rk38", "bosh3", "fehlberg2", "dopri5", "tsit5", "dopri8"];
 
 /// How a solver should evaluate the solution inside an accepted step.
 #[derive(Debug, Clone, PartialEq)]
@@ -81,10 +71,7 @@ pub struct ButcherTableau {
 }
 
 fn invalid(name: &str, reason: impl Into<String>) -> Error {
-    Error::InvalidTableau {
-        name: name.to_string(),
-        reason: reason.into(),
-    }
+    Error::InvalidTableau { name: name.to_string(), reason: reason.into() }
 }
 
 /// Checks the order conditions (rooted trees up to order `min(order, 4)`) for
@@ -99,15 +86,9 @@ fn check_order_conditions(
 ) -> Result<(), Error> {
     let s = w.len();
     // (A c)_i and (A c²)_i and (A A c)_i.
-    let ac: Vec<f64> = (0..s)
-        .map(|i| a[i].iter().zip(c).map(|(aij, cj)| aij * cj).sum())
-        .collect();
-    let ac2: Vec<f64> = (0..s)
-        .map(|i| a[i].iter().zip(c).map(|(aij, cj)| aij * cj * cj).sum())
-        .collect();
-    let aac: Vec<f64> = (0..s)
-        .map(|i| a[i].iter().zip(&ac).map(|(aij, x)| aij * x).sum())
-        .collect();
+    let ac: Vec<f64> = (0..s).map(|i| a[i].iter().zip(c).map(|(aij, cj)| aij * cj).sum()).collect();
+    let ac2: Vec<f64> = (0..s).map(|i| a[i].iter().zip(c).map(|(aij, cj)| aij * cj * cj).sum()).collect();
+    let aac: Vec<f64> = (0..s).map(|i| a[i].iter().zip(&ac).map(|(aij, x)| aij * x).sum()).collect();
     let dot = |f: &dyn Fn(usize) -> f64| -> f64 { (0..s).map(|i| w[i] * f(i)).sum() };
 
     type Condition = (u32, &'static str, f64, f64);
@@ -116,25 +97,10 @@ fn check_order_conditions(
         (2, "Σ b_i c_i = 1/2", dot(&|i| c[i]), 1.0 / 2.0),
         (3, "Σ b_i c_i² = 1/3", dot(&|i| c[i] * c[i]), 1.0 / 3.0),
         (3, "Σ b_i a_ij c_j = 1/6", dot(&|i| ac[i]), 1.0 / 6.0),
-        (
-            4,
-            "Σ b_i c_i³ = 1/4",
-            dot(&|i| c[i] * c[i] * c[i]),
-            1.0 / 4.0,
-        ),
-        (
-            4,
-            "Σ b_i c_i a_ij c_j = 1/8",
-            dot(&|i| c[i] * ac[i]),
-            1.0 / 8.0,
-        ),
+        (4, "Σ b_i c_i³ = 1/4", dot(&|i| c[i] * c[i] * c[i]), 1.0 / 4.0),
+        (4, "Σ b_i c_i a_ij c_j = 1/8", dot(&|i| c[i] * ac[i]), 1.0 / 8.0),
         (4, "Σ b_i a_ij c_j² = 1/12", dot(&|i| ac2[i]), 1.0 / 12.0),
-        (
-            4,
-            "Σ b_i a_ij a_jk c_k = 1/24",
-            dot(&|i| aac[i]),
-            1.0 / 24.0,
-        ),
+        (4, "Σ b_i a_ij a_jk c_k = 1/24", dot(&|i| aac[i]), 1.0 / 24.0),
     ];
     for (p, text, value, expected) in conditions {
         if p <= order.min(4) {
@@ -193,41 +159,27 @@ impl ButcherTableau {
             return Err(invalid(&name, "at least one stage is required"));
         }
         if c.len() != s {
-            return Err(invalid(
-                &name,
-                format!("len(c) = {} but len(b) = {s}", c.len()),
-            ));
+            return Err(invalid(&name, format!("len(c) = {} but len(b) = {s}", c.len())));
         }
         if a.len() != s {
-            return Err(invalid(
-                &name,
-                format!("a has {} rows but there are {s} stages", a.len()),
-            ));
+            return Err(invalid(&name, format!("a has {} rows but there are {s} stages", a.len())));
         }
         for (i, row) in a.iter().enumerate() {
             if row.len() != i {
                 return Err(invalid(
                     &name,
-                    format!(
-                        "row {i} of a has {} entries; an explicit method needs exactly {i}",
-                        row.len()
-                    ),
+                    format!("row {i} of a has {} entries; an explicit method needs exactly {i}", row.len()),
                 ));
             }
         }
         if let Some(bh) = &b_embedded
             && bh.len() != s
         {
-            return Err(invalid(
-                &name,
-                format!("len(b_embedded) = {} but there are {s} stages", bh.len()),
-            ));
+            return Err(invalid(&name, format!("len(b_embedded) = {} but there are {s} stages", bh.len())));
         }
         let all_finite = a.iter().flatten().all(|x| x.is_finite())
             && b.iter().chain(&c).all(|x| x.is_finite())
-            && b_embedded
-                .as_ref()
-                .is_none_or(|bh| bh.iter().all(|x| x.is_finite()));
+            && b_embedded.as_ref().is_none_or(|bh| bh.iter().all(|x| x.is_finite()));
         if !all_finite {
             return Err(invalid(&name, "all coefficients must be finite"));
         }
@@ -246,10 +198,7 @@ impl ButcherTableau {
                     return Err(invalid(&name, "embedded order must be at least 1"));
                 }
                 if *bh == b {
-                    return Err(invalid(
-                        &name,
-                        "embedded weights equal b (the error estimate would vanish)",
-                    ));
+                    return Err(invalid(&name, "embedded weights equal b (the error estimate would vanish)"));
                 }
             }
             (None, None) => {}
@@ -257,41 +206,22 @@ impl ButcherTableau {
         for (i, (row, &ci)) in a.iter().zip(&c).enumerate() {
             let sum: f64 = row.iter().sum();
             if (sum - ci).abs() > SUM_TOL * ci.abs().max(1.0) {
-                return Err(invalid(
-                    &name,
-                    format!("row {i} of a sums to {sum:e} but c[{i}] = {ci:e}"),
-                ));
+                return Err(invalid(&name, format!("row {i} of a sums to {sum:e} but c[{i}] = {ci:e}")));
             }
         }
         let weight_sets = std::iter::once(("b", &b)).chain(b_embedded.iter().map(|bh| ("b̂", bh)));
         for (label, w) in weight_sets {
             let sum: f64 = w.iter().sum();
             if (sum - 1.0).abs() > SUM_TOL {
-                return Err(invalid(
-                    &name,
-                    format!("weights {label} sum to {sum:e}, expected 1"),
-                ));
+                return Err(invalid(&name, format!("weights {label} sum to {sum:e}, expected 1")));
             }
         }
         check_order_conditions(&name, "b", &a, &c, &b, order)?;
         if let (Some(bh), Some(q)) = (&b_embedded, embedded_order) {
             check_order_conditions(&name, "b̂", &a, &c, bh, q)?;
         }
-        let fsal = s >= 2
-            && c[s - 1] == 1.0
-            && b[s - 1] == 0.0
-            && a[s - 1].iter().zip(&b).all(|(x, y)| x == y);
-        Ok(Self {
-            name,
-            a,
-            b,
-            c,
-            b_err: b_embedded,
-            order,
-            embedded_order,
-            fsal,
-            dense: Some(DenseOutput::Hermite),
-        })
+        let fsal = s >= 2 && c[s - 1] == 1.0 && b[s - 1] == 0.0 && a[s - 1].iter().zip(&b).all(|(x, y)| x == y);
+        Ok(Self { name, a, b, c, b_err: b_embedded, order, embedded_order, fsal, dense: Some(DenseOutput::Hermite) })
     }
 
     /// The scheme's name (as accepted by [`by_name`] for built-in tableaus).
@@ -323,9 +253,7 @@ impl ButcherTableau {
     /// The error-estimator weights `b − b̂`, if there is an embedded pair, so
     /// that `y_{n+1} − ŷ_{n+1} = h Σ_i (b_i − b̂_i) k_i`.
     pub fn error_weights(&self) -> Option<Vec<f64>> {
-        self.b_err
-            .as_ref()
-            .map(|bh| self.b.iter().zip(bh).map(|(b, bh)| b - bh).collect())
+        self.b_err.as_ref().map(|bh| self.b.iter().zip(bh).map(|(b, bh)| b - bh).collect())
     }
 
     /// The classical order of the propagated solution.
@@ -365,11 +293,9 @@ impl ButcherTableau {
     pub fn interpolation_weights(&self, theta: f64) -> Option<Vec<f64>> {
         match self.dense.as_ref()? {
             DenseOutput::Hermite => None,
-            DenseOutput::Polynomial(p) => Some(
-                p.iter()
-                    .map(|coeffs| theta * coeffs.iter().rev().fold(0.0, |acc, &x| acc * theta + x))
-                    .collect(),
-            ),
+            DenseOutput::Polynomial(p) => {
+                Some(p.iter().map(|coeffs| theta * coeffs.iter().rev().fold(0.0, |acc, &x| acc * theta + x)).collect())
+            }
         }
     }
 
@@ -396,29 +322,13 @@ impl ButcherTableau {
 
     /// Explicit midpoint rule, order 2, two stages.
     pub fn midpoint() -> Self {
-        Self::builtin(
-            "midpoint",
-            vec![vec![], vec![0.5]],
-            vec![0.0, 1.0],
-            vec![0.0, 0.5],
-            None,
-            2,
-            None,
-        )
+        Self::builtin("midpoint", vec![vec![], vec![0.5]], vec![0.0, 1.0], vec![0.0, 0.5], None, 2, None)
     }
 
     /// Heun's method (explicit trapezoidal rule), order 2, with embedded
     /// forward Euler (order 1) for error estimation.
     pub fn heun() -> Self {
-        Self::builtin(
-            "heun",
-            vec![vec![], vec![1.0]],
-            vec![0.5, 0.5],
-            vec![0.0, 1.0],
-            Some(vec![1.0, 0.0]),
-            2,
-            Some(1),
-        )
+        Self::builtin("heun", vec![vec![], vec![1.0]], vec![0.5, 0.5], vec![0.0, 1.0], Some(vec![1.0, 0.0]), 2, Some(1))
     }
 
     /// The classical fourth-order Runge–Kutta method.
@@ -438,12 +348,7 @@ impl ButcherTableau {
     pub fn rk38() -> Self {
         Self::builtin(
             "rk38",
-            vec![
-                vec![],
-                vec![1.0 / 3.0],
-                vec![-1.0 / 3.0, 1.0],
-                vec![1.0, -1.0, 1.0],
-            ],
+            vec![vec![], vec![1.0 / 3.0], vec![-1.0 / 3.0, 1.0], vec![1.0, -1.0, 1.0]],
             vec![1.0 / 8.0, 3.0 / 8.0, 3.0 / 8.0, 1.0 / 8.0],
             vec![0.0, 1.0 / 3.0, 2.0 / 3.0, 1.0],
             None,
@@ -457,12 +362,7 @@ impl ButcherTableau {
     pub fn bosh3() -> Self {
         Self::builtin(
             "bosh3",
-            vec![
-                vec![],
-                vec![1.0 / 2.0],
-                vec![0.0, 3.0 / 4.0],
-                vec![2.0 / 9.0, 1.0 / 3.0, 4.0 / 9.0],
-            ],
+            vec![vec![], vec![1.0 / 2.0], vec![0.0, 3.0 / 4.0], vec![2.0 / 9.0, 1.0 / 3.0, 4.0 / 9.0]],
             vec![2.0 / 9.0, 1.0 / 3.0, 4.0 / 9.0, 0.0],
             vec![0.0, 1.0 / 2.0, 3.0 / 4.0, 1.0],
             Some(vec![7.0 / 24.0, 1.0 / 4.0, 1.0 / 3.0, 1.0 / 8.0]),
@@ -490,15 +390,7 @@ impl ButcherTableau {
     /// Dormand–Prince 5(4) (FSAL, seven stages): order 5 propagated, order 4
     /// embedded, with Shampine's fourth-order continuous extension.
     pub fn dopri5() -> Self {
-        let b = vec![
-            35.0 / 384.0,
-            0.0,
-            500.0 / 1113.0,
-            125.0 / 192.0,
-            -2187.0 / 6784.0,
-            11.0 / 84.0,
-            0.0,
-        ];
+        let b = vec![35.0 / 384.0, 0.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0, 0.0];
         let mut t = Self::builtin(
             "dopri5",
             vec![
@@ -506,19 +398,8 @@ impl ButcherTableau {
                 vec![1.0 / 5.0],
                 vec![3.0 / 40.0, 9.0 / 40.0],
                 vec![44.0 / 45.0, -56.0 / 15.0, 32.0 / 9.0],
-                vec![
-                    19372.0 / 6561.0,
-                    -25360.0 / 2187.0,
-                    64448.0 / 6561.0,
-                    -212.0 / 729.0,
-                ],
-                vec![
-                    9017.0 / 3168.0,
-                    -355.0 / 33.0,
-                    46732.0 / 5247.0,
-                    49.0 / 176.0,
-                    -5103.0 / 18656.0,
-                ],
+                vec![19372.0 / 6561.0, -25360.0 / 2187.0, 64448.0 / 6561.0, -212.0 / 729.0],
+                vec![9017.0 / 3168.0, -355.0 / 33.0, 46732.0 / 5247.0, 49.0 / 176.0, -5103.0 / 18656.0],
                 b[..6].to_vec(),
             ],
             b.clone(),
@@ -554,12 +435,7 @@ impl ButcherTableau {
             .map(|i| {
                 let e1 = if i == 0 { 1.0 } else { 0.0 };
                 let e7 = if i == 6 { 1.0 } else { 0.0 };
-                vec![
-                    e1,
-                    3.0 * b[i] - 2.0 * e1 - e7 + d[i],
-                    e1 + e7 - 2.0 * b[i] - 2.0 * d[i],
-                    d[i],
-                ]
+                vec![e1, 3.0 * b[i] - 2.0 * e1 - e7 + d[i], e1 + e7 - 2.0 * b[i] - 2.0 * d[i], d[i]]
             })
             .collect();
         t.dense = Some(DenseOutput::Polynomial(poly));
@@ -597,12 +473,7 @@ impl ButcherTableau {
                 vec![0.161],
                 vec![-0.008480655492356989, 0.335480655492357],
                 vec![2.8971530571054935, -6.359448489975075, 4.3622954328695815],
-                vec![
-                    5.325864828439257,
-                    -11.748883564062828,
-                    7.4955393428898365,
-                    -0.09249506636175525,
-                ],
+                vec![5.325864828439257, -11.748883564062828, 7.4955393428898365, -0.09249506636175525],
                 vec![
                     5.86145544294642,
                     -12.92096931784711,
@@ -643,15 +514,8 @@ impl ButcherTableau {
         let a = vec![
             vec![],
             vec![5.26001519587677318785587544488e-2],
-            vec![
-                1.97250569845378994544595329183e-2,
-                5.91751709536136983633785987549e-2,
-            ],
-            vec![
-                2.95875854768068491816892993775e-2,
-                0.0,
-                8.87627564304205475450678981324e-2,
-            ],
+            vec![1.97250569845378994544595329183e-2, 5.91751709536136983633785987549e-2],
+            vec![2.95875854768068491816892993775e-2, 0.0, 8.87627564304205475450678981324e-2],
             vec![
                 2.41365134159266685502369798665e-1,
                 0.0,
@@ -837,20 +701,12 @@ mod tests {
 
     /// `y' = t y`, exact `y = exp(t²/2)`, on `[0, 2]`.
     fn problem_ty() -> Problem {
-        Problem {
-            f: |t, y| t * y,
-            t_end: 2.0,
-            exact: 2f64.exp(),
-        }
+        Problem { f: |t, y| t * y, t_end: 2.0, exact: 2f64.exp() }
     }
 
     /// `y' = y cos t`, exact `y = exp(sin t)`, on `[0, 2]`.
     fn problem_ycos() -> Problem {
-        Problem {
-            f: |t, y| y * t.cos(),
-            t_end: 2.0,
-            exact: 2f64.sin().exp(),
-        }
+        Problem { f: |t, y| y * t.cos(), t_end: 2.0, exact: 2f64.sin().exp() }
     }
 
     /// Final error with `n` fixed steps.
@@ -866,12 +722,7 @@ mod tests {
     /// Least-squares slope of log(err) against log(h) for `N = 2^k`,
     /// `k_min ≤ k ≤ 18`, using only errors in `[1e-13, 1e-2]` (and stopping at
     /// the first error below `1e-13`, where round-off takes over).
-    fn observed_order(
-        t: &ButcherTableau,
-        w: &[f64],
-        p: &Problem,
-        k_min: u32,
-    ) -> (f64, Vec<(usize, f64)>) {
+    fn observed_order(t: &ButcherTableau, w: &[f64], p: &Problem, k_min: u32) -> (f64, Vec<(usize, f64)>) {
         let mut pts = Vec::new();
         let mut all = Vec::new();
         for k in k_min..=18 {
@@ -885,11 +736,7 @@ mod tests {
                 pts.push(((p.t_end / n as f64).ln(), e.ln()));
             }
         }
-        assert!(
-            pts.len() >= 3,
-            "{}: too few points in window: {all:?}",
-            t.name()
-        );
+        assert!(pts.len() >= 3, "{}: too few points in window: {all:?}", t.name());
         let m = pts.len() as f64;
         let mx = pts.iter().map(|p| p.0).sum::<f64>() / m;
         let my = pts.iter().map(|p| p.1).sum::<f64>() / m;
@@ -961,9 +808,7 @@ mod tests {
     #[test]
     fn tree_counts() {
         let trees = rooted_trees(9);
-        let counts: Vec<usize> = (1..=9)
-            .map(|n| trees.iter().filter(|t| t.0 == n).count())
-            .collect();
+        let counts: Vec<usize> = (1..=9).map(|n| trees.iter().filter(|t| t.0 == n).count()).collect();
         assert_eq!(counts, vec![1, 1, 2, 4, 9, 20, 48, 115, 286]);
     }
 
@@ -987,11 +832,7 @@ mod tests {
             assert_eq!(again.is_fsal(), t.is_fsal());
             assert_eq!(by_name(t.name()).unwrap(), *t);
         }
-        let fsal: Vec<&str> = reg
-            .iter()
-            .filter(|t| t.is_fsal())
-            .map(|t| t.name())
-            .collect();
+        let fsal: Vec<&str> = reg.iter().filter(|t| t.is_fsal()).map(|t| t.name()).collect();
         assert_eq!(fsal, vec!["bosh3", "dopri5", "tsit5"]);
         let stages: Vec<usize> = reg.iter().map(|t| t.stages()).collect();
         assert_eq!(stages, vec![1, 2, 2, 4, 4, 4, 3, 7, 7, 12]);
@@ -1018,36 +859,17 @@ mod tests {
             for (k, r) in res.iter().take(p).enumerate() {
                 assert!(*r < 1e-12, "{}: order-{} residual {r:e}", t.name(), k + 1);
             }
-            assert!(
-                res[p] > 1e-6,
-                "{}: also satisfies order {}",
-                t.name(),
-                p + 1
-            );
+            assert!(res[p] > 1e-6, "{}: also satisfies order {}", t.name(), p + 1);
             if let (Some(bh), Some(q)) = (t.b_embedded(), t.embedded_order()) {
                 let q = q as usize;
                 let res = max_residual_per_order(&t, bh, q + 1);
                 for (k, r) in res.iter().take(q).enumerate() {
-                    assert!(
-                        *r < 1e-12,
-                        "{} (embedded): order-{} residual {r:e}",
-                        t.name(),
-                        k + 1
-                    );
+                    assert!(*r < 1e-12, "{} (embedded): order-{} residual {r:e}", t.name(), k + 1);
                 }
-                assert!(
-                    res[q] > 1e-6,
-                    "{} (embedded): also satisfies order {}",
-                    t.name(),
-                    q + 1
-                );
+                assert!(res[q] > 1e-6, "{} (embedded): also satisfies order {}", t.name(), q + 1);
             }
             let res: Vec<String> = res.iter().map(|r| format!("{r:.1e}")).collect();
-            println!(
-                "{}: max residual per order 1..={}: {res:?}",
-                t.name(),
-                p + 1
-            );
+            println!("{}: max residual per order 1..={}: {res:?}", t.name(), p + 1);
         }
     }
 
@@ -1059,10 +881,7 @@ mod tests {
         match &e {
             Error::InvalidTableau { name, reason } => {
                 assert_eq!(name, "broken");
-                assert!(
-                    reason.contains(needle),
-                    "reason {reason:?} lacks {needle:?}"
-                );
+                assert!(reason.contains(needle), "reason {reason:?} lacks {needle:?}");
             }
             other => panic!("unexpected {other:?}"),
         }
@@ -1083,10 +902,7 @@ mod tests {
         // Wrong row length.
         let mut a2 = a.clone();
         a2[3].push(0.0);
-        assert_invalid(
-            broken(a2, b.clone(), c.clone(), 4),
-            "row 3 of a has 4 entries",
-        );
+        assert_invalid(broken(a2, b.clone(), c.clone(), 4), "row 3 of a has 4 entries");
         // Mismatched len(c).
         assert_invalid(broken(a.clone(), b.clone(), c[..3].to_vec(), 4), "len(c)");
         // Non-finite.
@@ -1100,10 +916,7 @@ mod tests {
         assert_invalid(broken(a.clone(), b2, c.clone(), 4), "Σ b_i a_ij c_j = 1/6");
         // Claimed order too high.
         let mid = ButcherTableau::midpoint();
-        assert_invalid(
-            broken(mid.a().to_vec(), mid.b().to_vec(), mid.c().to_vec(), 3),
-            "order-3 condition",
-        );
+        assert_invalid(broken(mid.a().to_vec(), mid.b().to_vec(), mid.c().to_vec(), 3), "order-3 condition");
         // Embedded weights with wrong sum / wrong order / missing order.
         let e = ButcherTableau::try_new(
             "broken",
@@ -1127,17 +940,13 @@ mod tests {
         )
         .unwrap_err();
         assert_invalid(e, "violated by weights b̂");
-        let e = ButcherTableau::try_new("broken", a, b, c, Some(vec![1.0, 0.0, 0.0, 0.0]), 4, None)
-            .unwrap_err();
+        let e = ButcherTableau::try_new("broken", a, b, c, Some(vec![1.0, 0.0, 0.0, 0.0]), 4, None).unwrap_err();
         assert_invalid(e, "without embedded_order");
         // Dopri5 with a single-digit typo in a65.
         let d = ButcherTableau::dopri5();
         let mut a4 = d.a().to_vec();
         a4[5][4] = -5103.0 / 18665.0;
-        assert!(
-            ButcherTableau::try_new("broken", a4, d.b().to_vec(), d.c().to_vec(), None, 5, None)
-                .is_err()
-        );
+        assert!(ButcherTableau::try_new("broken", a4, d.b().to_vec(), d.c().to_vec(), None, 5, None).is_err());
     }
 
     /// Observed global order of every propagated and embedded solution.
@@ -1157,16 +966,10 @@ mod tests {
                 sets.push(("b̂", bh.to_vec(), q));
             }
             for (label, w, order) in sets {
-                let (p, k_min) = if t.name() == "dopri8" && label == "b" {
-                    (problem_ycos(), 1)
-                } else {
-                    (problem_ty(), 3)
-                };
+                let (p, k_min) =
+                    if t.name() == "dopri8" && label == "b" { (problem_ycos(), 1) } else { (problem_ty(), 3) };
                 let (slope, all) = observed_order(&t, &w, &p, k_min);
-                println!(
-                    "{:10} {label:2} order {order} observed {slope:.3}",
-                    t.name()
-                );
+                println!("{:10} {label:2} order {order} observed {slope:.3}", t.name());
                 assert!(
                     (slope - f64::from(order)).abs() < 0.25,
                     "{} ({label}): observed order {slope} vs {order}; errors {all:?}",
@@ -1184,12 +987,7 @@ mod tests {
         for (w, b) in w1.iter().zip(t.b()) {
             assert!((w - b).abs() < 1e-14, "{w} vs {b}");
         }
-        assert!(
-            t.interpolation_weights(0.0)
-                .unwrap()
-                .iter()
-                .all(|&w| w == 0.0)
-        );
+        assert!(t.interpolation_weights(0.0).unwrap().iter().all(|&w| w == 0.0));
         // Weights of a consistent interpolant sum to θ.
         let s: f64 = t.interpolation_weights(0.3).unwrap().iter().sum();
         assert!((s - 0.3).abs() < 1e-14);
@@ -1213,15 +1011,8 @@ mod tests {
     fn error_weights_are_differences() {
         let t = ButcherTableau::dopri5();
         let e = t.error_weights().unwrap();
-        let expected = [
-            71.0 / 57600.0,
-            0.0,
-            -71.0 / 16695.0,
-            71.0 / 1920.0,
-            -17253.0 / 339200.0,
-            22.0 / 525.0,
-            -1.0 / 40.0,
-        ];
+        let expected =
+            [71.0 / 57600.0, 0.0, -71.0 / 16695.0, 71.0 / 1920.0, -17253.0 / 339200.0, 22.0 / 525.0, -1.0 / 40.0];
         for (x, y) in e.iter().zip(&expected) {
             assert!((x - y).abs() < 1e-15);
         }

@@ -102,20 +102,26 @@ impl<const D: usize> VectorField<D> for Relaxation {
 
 /// Manufactured problem with the smooth solution `y = t²` (`y0 = 0`) for the operator
 /// `Σ_k c_k D^{α_k}`: `f(t, y) = −y + t² + Σ_k c_k·2 t^{2−α_k}/Γ(3−α_k)`.
-pub fn smooth_square<const D: usize>(terms: Vec<(f64, f64)>) -> crate::field::FnField<impl Fn(f64, Tensor<D>) -> Tensor<D> + Clone + Send + Sync> {
+pub fn smooth_square<const D: usize>(
+    terms: Vec<(f64, f64)>,
+) -> crate::field::FnField<impl Fn(f64, Tensor<D>) -> Tensor<D> + Clone + Send + Sync> {
     crate::field::FnField::new(move |t: f64, y: Tensor<D>| {
-        let src: f64 = t * t + terms.iter().map(|(c, a)| c * 2.0 * t.powf(2.0 - a) / crate::special::gamma(3.0 - a)).sum::<f64>();
+        let src: f64 =
+            t * t + terms.iter().map(|(c, a)| c * 2.0 * t.powf(2.0 - a) / crate::special::gamma(3.0 - a)).sum::<f64>();
         y.neg().add_scalar(src)
     })
 }
 
 /// The Diethelm–Ford–Freed nonlinear benchmark (Nonlinear Dyn. 29 (2002) 3–22) on `[0, 1]`,
 /// `y0 = 0`: exact `y = t⁸ − 3 t^{4+α/2} + (9/4) t^α` (`y(1) = 1/4`).
-pub fn dff<const D: usize>(alpha: f64) -> crate::field::FnField<impl Fn(f64, Tensor<D>) -> Tensor<D> + Clone + Send + Sync> {
+pub fn dff<const D: usize>(
+    alpha: f64,
+) -> crate::field::FnField<impl Fn(f64, Tensor<D>) -> Tensor<D> + Clone + Send + Sync> {
     use crate::special::gamma;
     crate::field::FnField::new(move |t: f64, y: Tensor<D>| {
         let a = alpha;
-        let src = 40320.0 / gamma(9.0 - a) * t.powf(8.0 - a) - 3.0 * gamma(5.0 + a / 2.0) / gamma(5.0 - a / 2.0) * t.powf(4.0 - a / 2.0)
+        let src = 40320.0 / gamma(9.0 - a) * t.powf(8.0 - a)
+            - 3.0 * gamma(5.0 + a / 2.0) / gamma(5.0 - a / 2.0) * t.powf(4.0 - a / 2.0)
             + 2.25 * gamma(a + 1.0)
             + (1.5 * t.powf(a / 2.0) - t.powi(4)).powi(3);
         // |y|^{3/2} survives tiny negative iterates.

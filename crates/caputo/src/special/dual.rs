@@ -45,10 +45,7 @@ impl Add for Dual {
     type Output = Self;
     #[inline]
     fn add(self, o: Self) -> Self {
-        Self {
-            v: self.v + o.v,
-            d: self.d + o.d,
-        }
+        Self { v: self.v + o.v, d: self.d + o.d }
     }
 }
 
@@ -56,10 +53,7 @@ impl Sub for Dual {
     type Output = Self;
     #[inline]
     fn sub(self, o: Self) -> Self {
-        Self {
-            v: self.v - o.v,
-            d: self.d - o.d,
-        }
+        Self { v: self.v - o.v, d: self.d - o.d }
     }
 }
 
@@ -67,10 +61,7 @@ impl Mul for Dual {
     type Output = Self;
     #[inline]
     fn mul(self, o: Self) -> Self {
-        Self {
-            v: self.v * o.v,
-            d: self.d * o.v + self.v * o.d,
-        }
+        Self { v: self.v * o.v, d: self.d * o.v + self.v * o.d }
     }
 }
 
@@ -79,10 +70,7 @@ impl Div for Dual {
     #[inline]
     fn div(self, o: Self) -> Self {
         let q = self.v / o.v;
-        Self {
-            v: q,
-            d: (self.d - q * o.d) / o.v,
-        }
+        Self { v: q, d: (self.d - q * o.d) / o.v }
     }
 }
 
@@ -90,10 +78,7 @@ impl Neg for Dual {
     type Output = Self;
     #[inline]
     fn neg(self) -> Self {
-        Self {
-            v: -self.v,
-            d: -self.d,
-        }
+        Self { v: -self.v, d: -self.d }
     }
 }
 
@@ -146,11 +131,7 @@ impl Real for Dual {
         if self.v == 0.0 && p.v > 0.0 {
             // b^p ln b → 0 as b → 0+, so only the base direction can contribute, and it is
             // p·0^(p−1): 0 for p > 1, 1 for p = 1, unbounded for p < 1.
-            let d = if self.d == 0.0 {
-                0.0
-            } else {
-                p.v * 0.0_f64.powf(p.v - 1.0) * self.d
-            };
+            let d = if self.d == 0.0 { 0.0 } else { p.v * 0.0_f64.powf(p.v - 1.0) * self.d };
             return Self { v: 0.0, d };
         }
         let val = self.v.powf(p.v);

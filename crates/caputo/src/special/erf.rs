@@ -84,11 +84,7 @@ fn erfc_positive(x: f64) -> f64 {
         return 0.0;
     }
     let e = exp_neg_sq(x);
-    if x < 4.0 {
-        erfc_trapezoid(x, e)
-    } else {
-        erfc_continued_fraction(x, e)
-    }
+    if x < 4.0 { erfc_trapezoid(x, e) } else { erfc_continued_fraction(x, e) }
 }
 
 /// The complementary error function erfc(x) = 1 − erf(x) = (2/√π) ∫ₓ^∞ e^{−t²} dt.
@@ -168,11 +164,7 @@ mod tests {
     #[test]
     fn erfc_reference_grid() {
         for &(x, r) in ERFC_REF {
-            assert!(
-                rel(erfc(x), r) < 1e-14,
-                "erfc({x}) = {:e} vs {r:e}",
-                erfc(x)
-            );
+            assert!(rel(erfc(x), r) < 1e-14, "erfc({x}) = {:e} vs {r:e}", erfc(x));
         }
     }
 
@@ -193,10 +185,7 @@ mod tests {
         }
         for &x in &[3.5, 4.0, 4.5] {
             let e = exp_neg_sq(x);
-            assert!(
-                rel(erfc_trapezoid(x, e), erfc_continued_fraction(x, e)) < 2e-15,
-                "x={x}"
-            );
+            assert!(rel(erfc_trapezoid(x, e), erfc_continued_fraction(x, e)) < 2e-15, "x={x}");
         }
     }
 

@@ -31,7 +31,6 @@
 //! `z^{1/α}` is amplified by the condition number `z^{1/α}/α`), absolute error below
 //! `4e-17` where `|E| < 1e-3`.
 
-
 use std::f64::consts::PI;
 use std::ops::{Add, Div, Mul, Sub};
 
@@ -257,11 +256,7 @@ fn ml_real_axis_integral(alpha: f64, beta: f64, x: f64) -> f64 {
     // denominator v² + w² are accurate while the u forms cancel to a relative error
     // ε/sin πα; away from it the u form avoids the cancellation of the v form.
     let integrand = |u: f64, v: f64, near_peak: bool| -> f64 {
-        let bracket = if near_peak {
-            v * sin_b - half_width * cos_b
-        } else {
-            u * sin_b - x * sin_ab
-        };
+        let bracket = if near_peak { v * sin_b - half_width * cos_b } else { u * sin_b - x * sin_ab };
         let d = v * v + half_width * half_width;
         if u <= 0.0 {
             // u^{(1−β)/α} → 0 for β < 1 (the limit is only needed for β = 1).
@@ -273,11 +268,7 @@ fn ml_real_axis_integral(alpha: f64, beta: f64, x: f64) -> f64 {
     let u_max = 60f64.powf(alpha);
     // Split at the midpoint between 0 and the peak: left of it u is the variable (no
     // cancellation in u near 0), right of it v (no cancellation near the peak).
-    let split = if peak > 0.0 {
-        (0.5 * peak).min(u_max)
-    } else {
-        u_max
-    };
+    let split = if peak > 0.0 { (0.5 * peak).min(u_max) } else { u_max };
     let mut total = 0.0;
     let mut breaks = vec![0.0, split];
     for p in [x, 1.0] {
@@ -463,9 +454,8 @@ fn ml_laplace_inversion(alpha: f64, beta: f64, z: f64) -> f64 {
     let t = 1.0;
     let mut best: Option<(usize, f64, f64, f64)> = None;
     for _ in 0..20 {
-        let admissible: Vec<usize> = (0..j1)
-            .filter(|&j| phi[j] < (log_eps - LN_EPS) / t && phi[j] < phi[j + 1])
-            .collect();
+        let admissible: Vec<usize> =
+            (0..j1).filter(|&j| phi[j] < (log_eps - LN_EPS) / t && phi[j] < phi[j + 1]).collect();
         best = None;
         for &j in &admissible {
             let (mu, h, n) = if j < j1 - 1 {
@@ -519,14 +509,7 @@ fn ml_laplace_inversion(alpha: f64, beta: f64, z: f64) -> f64 {
 /// Optimal parabolic-contour parameters `(μ, h, N)` for a bounded region between
 /// singularities with `φ_j < φ_{j+1}` (Garrappa's `OptimalParam_RB`). `N` is `∞`
 /// when the region is not admissible.
-fn optimal_param_rb(
-    t: f64,
-    phi_j: f64,
-    phi_j1: f64,
-    pj: f64,
-    qj: f64,
-    log_epsilon: f64,
-) -> (f64, f64, f64) {
+fn optimal_param_rb(t: f64, phi_j: f64, phi_j1: f64, pj: f64, qj: f64, log_epsilon: f64) -> (f64, f64, f64) {
     let fac = 1.01;
     let f_max = (log_epsilon - LN_EPS).exp();
     let sq_phi_j = phi_j.sqrt();
@@ -536,21 +519,13 @@ fn optimal_param_rb(
     let (sq_phibar_j, sq_phibar_j1, f_bar) = if pj < 1e-14 && qj < 1e-14 {
         (sq_phi_j, sq_phi_j1, 1.0)
     } else if pj < 1e-14 {
-        let f_min = if sq_phi_j > 0.0 {
-            fac * (sq_phi_j / (sq_phi_j1 - sq_phi_j)).powf(qj)
-        } else {
-            fac
-        };
+        let f_min = if sq_phi_j > 0.0 { fac * (sq_phi_j / (sq_phi_j1 - sq_phi_j)).powf(qj) } else { fac };
         if f_min.is_nan() || f_min >= f_max {
             return none;
         }
         let f_bar = f_min + f_min / f_max * (f_max - f_min);
         let fq = f_bar.powf(-1.0 / qj);
-        (
-            sq_phi_j,
-            (2.0 * sq_phi_j1 - fq * sq_phi_j) / (2.0 + fq),
-            f_bar,
-        )
+        (sq_phi_j, (2.0 * sq_phi_j1 - fq * sq_phi_j) / (2.0 + fq), f_bar)
     } else if qj < 1e-14 {
         let f_min = fac * (sq_phi_j1 / (sq_phi_j1 - sq_phi_j)).powf(pj);
         if f_min.is_nan() || f_min >= f_max {
@@ -558,11 +533,7 @@ fn optimal_param_rb(
         }
         let f_bar = f_min + f_min / f_max * (f_max - f_min);
         let fp = f_bar.powf(-1.0 / pj);
-        (
-            (2.0 * sq_phi_j + fp * sq_phi_j1) / (2.0 - fp),
-            sq_phi_j1,
-            f_bar,
-        )
+        ((2.0 * sq_phi_j + fp * sq_phi_j1) / (2.0 - fp), sq_phi_j1, f_bar)
     } else {
         let f_min = fac * (sq_phi_j + sq_phi_j1) / (sq_phi_j1 - sq_phi_j).powf(pj.max(qj));
         if f_min.is_nan() || f_min >= f_max {
@@ -583,8 +554,7 @@ fn optimal_param_rb(
     let log_epsilon = log_epsilon - f_bar.ln();
     let w = -sq_phibar_j1 * sq_phibar_j1 * t / log_epsilon;
     let mu = (((1.0 + w) * sq_phibar_j + sq_phibar_j1) / (2.0 + w)).powi(2);
-    let h = -2.0 * PI / log_epsilon * (sq_phibar_j1 - sq_phibar_j)
-        / ((1.0 + w) * sq_phibar_j + sq_phibar_j1);
+    let h = -2.0 * PI / log_epsilon * (sq_phibar_j1 - sq_phibar_j) / ((1.0 + w) * sq_phibar_j + sq_phibar_j1);
     let n = ((1.0 - log_epsilon / t / mu).sqrt() / h).ceil();
     if !(mu > 0.0 && h > 0.0 && n.is_finite()) {
         return none;
@@ -606,8 +576,7 @@ fn optimal_param_ru(t: f64, phi_j: f64, pj: f64, log_epsilon: f64) -> (f64, f64,
     loop {
         let phi_t = phibar_j * t;
         let log_eps_phi_t = log_epsilon / phi_t;
-        n = (phi_t / PI * (1.0 - 3.0 * log_eps_phi_t / 2.0 + (1.0 - 2.0 * log_eps_phi_t).sqrt()))
-            .ceil();
+        n = (phi_t / PI * (1.0 - 3.0 * log_eps_phi_t / 2.0 + (1.0 - 2.0 * log_eps_phi_t).sqrt())).ceil();
         a = PI * n / phi_t;
         sq_mu = sq_phibar_j * (4.0 - a).abs() / (7.0 - (1.0 + 12.0 * a).sqrt()).abs();
         let fbar = ((sq_phibar_j - sq_phi_s_j) / sq_mu).powf(-pj);
@@ -623,11 +592,7 @@ fn optimal_param_ru(t: f64, phi_j: f64, pj: f64, log_epsilon: f64) -> (f64, f64,
     // Keep round-off under control: e^{μ t} must stay below tolerance / unit round-off.
     let threshold = (log_epsilon - LN_EPS) / t;
     if mu > threshold {
-        let q = if pj.abs() < 1e-14 {
-            0.0
-        } else {
-            f_tar.powf(-1.0 / pj) * mu.sqrt()
-        };
+        let q = if pj.abs() < 1e-14 { 0.0 } else { f_tar.powf(-1.0 / pj) * mu.sqrt() };
         let phibar = (q + phi_j.sqrt()).powi(2);
         if phibar < threshold {
             let w = (LN_EPS / (LN_EPS - log_epsilon)).sqrt();
@@ -689,10 +654,7 @@ impl Sub for Cx {
 impl Mul for Cx {
     type Output = Cx;
     fn mul(self, o: Cx) -> Cx {
-        Cx::new(
-            self.re * o.re - self.im * o.im,
-            self.re * o.im + self.im * o.re,
-        )
+        Cx::new(self.re * o.re - self.im * o.im, self.re * o.im + self.im * o.re)
     }
 }
 
@@ -770,11 +732,7 @@ mod tests {
         for z in [-10.0, -1.0, -1e-3, 1e-8, 0.5, 3.0] {
             let e = f64::exp_m1(z) / z;
             assert!(rel_err(mittag_leffler(1.0, 2.0, z), e) <= 1e-15, "z={z}");
-            let generic = if z.abs() <= 1.0 {
-                ml_series(1.0, 2.0, z)
-            } else {
-                ml_laplace_inversion(1.0, 2.0, z)
-            };
+            let generic = if z.abs() <= 1.0 { ml_series(1.0, 2.0, z) } else { ml_laplace_inversion(1.0, 2.0, z) };
             assert!(rel_err(generic, e) <= 1e-14, "z={z}: {generic} vs {e}");
         }
     }
@@ -783,29 +741,12 @@ mod tests {
     fn alpha_two_is_cosine() {
         for x in [0.5, 2.0, 5.0] {
             let z = -x * x;
-            assert!(
-                rel_err(mittag_leffler(2.0, 1.0, z), f64::cos(x)) <= 1e-15,
-                "x={x}"
-            );
-            assert!(
-                rel_err(mittag_leffler(2.0, 2.0, z), f64::sin(x) / x) <= 1e-15,
-                "x={x}"
-            );
-            let generic = if z.abs() <= 1.0 {
-                ml_series(2.0, 1.0, z)
-            } else {
-                ml_laplace_inversion(2.0, 1.0, z)
-            };
+            assert!(rel_err(mittag_leffler(2.0, 1.0, z), f64::cos(x)) <= 1e-15, "x={x}");
+            assert!(rel_err(mittag_leffler(2.0, 2.0, z), f64::sin(x) / x) <= 1e-15, "x={x}");
+            let generic = if z.abs() <= 1.0 { ml_series(2.0, 1.0, z) } else { ml_laplace_inversion(2.0, 1.0, z) };
             assert!((generic - f64::cos(x)).abs() <= 1e-14, "x={x}: {generic}");
-            let generic = if z.abs() <= 1.0 {
-                ml_series(2.0, 2.0, z)
-            } else {
-                ml_laplace_inversion(2.0, 2.0, z)
-            };
-            assert!(
-                (generic - f64::sin(x) / x).abs() <= 1e-14,
-                "x={x}: {generic}"
-            );
+            let generic = if z.abs() <= 1.0 { ml_series(2.0, 2.0, z) } else { ml_laplace_inversion(2.0, 2.0, z) };
+            assert!((generic - f64::sin(x) / x).abs() <= 1e-14, "x={x}: {generic}");
         }
         // Positive argument: cosh and sinh.
         assert!(rel_err(ml_laplace_inversion(2.0, 1.0, 9.0), f64::cosh(3.0)) <= 1e-14);
@@ -826,10 +767,7 @@ mod tests {
             assert!(rel_err(got, want) <= 4e-15, "x={x}: {got} vs {want}");
             // Every engine that covers the point agrees.
             let integral = ml_real_axis_integral(0.5, 1.0, x);
-            assert!(
-                rel_err(integral, want) <= 2e-15,
-                "x={x}: integral {integral}"
-            );
+            assert!(rel_err(integral, want) <= 2e-15, "x={x}: integral {integral}");
             let lt = ml_laplace_inversion(0.5, 1.0, -x);
             assert!(rel_err(lt, want) <= 1e-14, "x={x}: laplace {lt}");
         }
@@ -849,10 +787,7 @@ mod tests {
         ];
         for alpha in [0.3, 1.0, 1.7, 2.0] {
             for (beta, want) in cases {
-                assert!(
-                    rel_err(mittag_leffler(alpha, beta, 0.0), want) <= 2e-15,
-                    "β={beta}"
-                );
+                assert!(rel_err(mittag_leffler(alpha, beta, 0.0), want) <= 2e-15, "β={beta}");
             }
         }
     }
@@ -866,10 +801,7 @@ mod tests {
                     let lt = ml_laplace_inversion(alpha, beta, -x);
                     let public = mittag_leffler(alpha, beta, -x);
                     assert!(integral > 0.0, "positive integrand for α ≤ β ≤ 1");
-                    assert!(
-                        rel_err(public, integral) <= 4e-15,
-                        "α={alpha} β={beta} x={x}"
-                    );
+                    assert!(rel_err(public, integral) <= 4e-15, "α={alpha} β={beta} x={x}");
                     // Laplace inversion is accurate to ~1e-15 absolute.
                     assert!(
                         close(lt, integral, 1e-13, 2e-15),
@@ -915,8 +847,7 @@ mod tests {
                     }
                     let lhs = mittag_leffler(alpha, beta, z);
                     let rhs = rgamma(beta) + z * mittag_leffler(alpha, alpha + beta, z);
-                    let scale =
-                        rgamma(beta).abs() + (z * mittag_leffler(alpha, alpha + beta, z)).abs();
+                    let scale = rgamma(beta).abs() + (z * mittag_leffler(alpha, alpha + beta, z)).abs();
                     assert!(
                         (lhs - rhs).abs() <= 2e-14 * scale.max(lhs.abs()),
                         "α={alpha} β={beta} z={z}: {lhs} vs {rhs}"
@@ -937,10 +868,7 @@ mod tests {
                 let dz = 1e-4 * z.abs().max(1.0);
                 let fd = (4.0 * central(dz / 2.0) - central(dz)) / 3.0;
                 let exact = mittag_leffler(alpha, alpha, z) / alpha;
-                assert!(
-                    close(fd, exact, 1e-9, 1e-12),
-                    "α={alpha} z={z}: {fd} vs {exact}"
-                );
+                assert!(close(fd, exact, 1e-9, 1e-12), "α={alpha} z={z}: {fd} vs {exact}");
             }
         }
     }
@@ -1074,10 +1002,7 @@ mod tests {
             // Relative 1e-13 (the worst cases, ~3e-14, are large positive z, where the
             // rounding of z^{1/α} is amplified by the condition number z^{1/α}/α), or
             // absolute 1e-16 for the small values.
-            assert!(
-                close(got, want, 1e-13, 1e-16),
-                "α={alpha} β={beta} z={z}: {got:e} vs {want:e}"
-            );
+            assert!(close(got, want, 1e-13, 1e-16), "α={alpha} β={beta} z={z}: {got:e} vs {want:e}");
         }
     }
 
@@ -1096,11 +1021,7 @@ mod tests {
             (-2.7, -1.074_018_353_988_744_037_1),
         ];
         for (x, want) in cases {
-            assert!(
-                rel_err(rgamma(x), want) <= 2e-15,
-                "x={x}: {} vs {want}",
-                rgamma(x)
-            );
+            assert!(rel_err(rgamma(x), want) <= 2e-15, "x={x}: {} vs {want}", rgamma(x));
         }
         assert_eq!(rgamma(0.0), 0.0);
         assert_eq!(rgamma(-3.0), 0.0);
@@ -1122,10 +1043,7 @@ mod tests {
         }
         // ...and not beyond: G10's error for t^20 on [0, 1] is 1.4e-12.
         let f = |t: f64| t.powi(20);
-        assert!(
-            gauss_kronrod_21(&f, 0.0, 1.0).1 > 1e-13,
-            "G10 is not exact at degree 20"
-        );
+        assert!(gauss_kronrod_21(&f, 0.0, 1.0).1 > 1e-13, "G10 is not exact at degree 20");
     }
 
     #[test]

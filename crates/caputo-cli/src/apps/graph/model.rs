@@ -18,13 +18,13 @@ use std::sync::Arc;
 use burn::module::{Module, Param};
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::Tensor;
+use caputo::VectorField;
 use caputo::tensor::{from_vec, to_vec};
 use caputo::testkit::f64_device;
-use caputo::VectorField;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-use super::sparse::{diffuse, edge_softmax_attention, EdgeIndex};
+use super::sparse::{EdgeIndex, diffuse, edge_softmax_attention};
 
 /// Which diffusion the block runs.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum, serde::Serialize)]
@@ -163,14 +163,22 @@ fn linear(d_in: usize, d_out: usize, bias: bool, rng: &mut ChaCha8Rng) -> Linear
 }
 
 impl ModelConfig {
-    /// A model with parameters drawn from `seed` (deterministic), the order's logit at
-    /// `logit(alpha)` (clamped into (0, 1)).
+    /// A model with parameters drawn from `seed` (deterministic; `W_Q = 0`, see below), the
+    /// order's logit at `logit(alpha)` (clamped into (0, 1)).
     pub fn init(&self, alpha: f64, seed: u64) -> GraphModel {
         let mut rng = ChaCha8Rng::seed_from_u64(seed ^ 0x4752_414e_4400_0000);
         let enc = linear(self.n_features, self.hidden, true, &mut rng);
-        let attention = self.kind.has_attention().then(|| Attention {
-            wq: linear(self.hidden, self.attention_dim, false, &mut rng),
-            wk: linear(self.hidden, self.attention_dim, false, &mut rng),
+        // W_Q starts at zero, so the attention starts uniform over each node's neighbours (the
+        // random-walk adjacency D⁻¹A) and training learns departures from plain diffusion; W_K
+        // gets its gradient once W_Q is non-zero (the first Adam step). With both random, the
+        // scores of large encoded features start peaked on arbitrary neighbours: on the
+        // cora-like graph (defaults, 60 epochs) the test accuracy at the best validation epoch
+        // was 0.69 with a random W_Q and 0.84 with W_Q = 0 (0.92 with the attention frozen
+        // at uniform).
+        let attention = self.kind.has_attention().then(|| {
+            let mut wq = linear(self.hidden, self.attention_dim, false, &mut rng);
+            wq.weight = Param::from_tensor(Tensor::zeros([self.hidden, self.attention_dim], &f64_device()));
+            Attention { wq, wk: linear(self.hidden, self.attention_dim, false, &mut rng) }
         });
         let dec = linear(self.hidden, self.n_classes, true, &mut rng);
         let alpha_logit = Param::from_tensor(from_vec(vec![logit(alpha.clamp(1e-6, 1.0 - 1e-6))], [1], &f64_device()));
@@ -184,23 +192,31 @@ impl GraphModel {
         sigmoid(to_vec(self.alpha_logit.val())[0])
     }
 
-    /// The block's field for initial features `x0` (tracked or plain), and, for F-GRAND-l,
-    /// the attention weights as computed from `x0` (tracked when `x0` is): the field holds a
-    /// detached copy as a fresh parameter, whose pullback gradient is sent back through this
-    /// tensor.
-    ///
-    /// `fixed` are the adjacency weights (used for [`ModelKind::Adjacency`]).
-    pub fn field(&self, kind: ModelKind, graph: &Arc<EdgeIndex>, x0: &Tensor<2>, fixed: &Tensor<1>) -> (Diffusion, Option<Tensor<1>>) {
-        let attention = || self.attention.clone().expect("attention model without W_Q, W_K; this is a bug");
-        let (weights, at_start) = match kind {
-            ModelKind::Adjacency => (EdgeWeights::Fixed(fixed.clone()), None),
-            ModelKind::GrandNl => (EdgeWeights::Attention(attention()), None),
+    /// F-GRAND-l's edge weights: the attention of the initial features `x0` (tracked when
+    /// `x0` and the model are).
+    pub fn attention_at_start(&self, graph: &EdgeIndex, x0: Tensor<2>) -> Tensor<1> {
+        self.attention.as_ref().expect("attention model without W_Q, W_K; this is a bug").weights(graph, x0)
+    }
+
+    /// The block's field. `a0` are F-GRAND-l's edge weights ([`Self::attention_at_start`],
+    /// detached: a plain tensor, or a fresh autodiff leaf when the pullback must return their
+    /// gradient; ignored otherwise); `fixed` are the adjacency weights.
+    pub fn field(
+        &self,
+        kind: ModelKind,
+        graph: &Arc<EdgeIndex>,
+        a0: Option<Tensor<1>>,
+        fixed: &Tensor<1>,
+    ) -> Diffusion {
+        let weights = match kind {
+            ModelKind::Adjacency => EdgeWeights::Fixed(fixed.clone()),
+            ModelKind::GrandNl => {
+                EdgeWeights::Attention(self.attention.clone().expect("attention model without W_Q, W_K; this is a bug"))
+            }
             ModelKind::GrandL => {
-                let w = attention().weights(graph, x0.clone());
-                let param = if w.is_autodiff() { Param::from_tensor(w.clone().inner().autodiff()) } else { Param::from_tensor(w.clone()) };
-                (EdgeWeights::AtStart(param), Some(w))
+                EdgeWeights::AtStart(Param::from_tensor(a0.expect("F-GRAND-l needs its edge weights; this is a bug")))
             }
         };
-        (Diffusion { weights, graph: graph.clone() }, at_start)
+        Diffusion { weights, graph: graph.clone() }
     }
 }

@@ -1,11 +1,12 @@
 //! One training step (loss and exact gradients through the FDE block) and evaluation.
 //!
 //! ```text
-//! X(0) = enc(dropout(features))                       // Burn autodiff (tracked)
-//! A    = attention(X(0))  (grand-l)                   // tracked; the field holds a detached copy w
+//! X(0) = enc(dropout(features))                       // no graph (pass 1)
+//! A    = attention(X(0))  (grand-l)                   // no graph; the field holds it as a fresh leaf w
 //! (X(T), pb) = fde_forward((A − I)·, X(0), α, [0, T], N, scheme, Dense, method)
 //! L = CE(dec(X(T))[train], labels)                    // Burn autodiff on the decoder only
 //! r = pb.backward([0, ∂L/∂X(T)])                      // ∂L/∂X(0), ∂L/∂w, ∂L/∂θ_block, ∂L/∂α
+//! X(0), A again with a graph (pass 2, same dropout mask)
 //! ∂L/∂enc, ∂L/∂W_Q,K = backward(⟨X(0), r.y0⟩ + ⟨A, ∂L/∂w⟩)   // one pass through encoder + attention
 //! grads = combine([∂L/∂dec, ∂L/∂enc…, r.params]) (+ weight decay, + ∂L/∂logit α)
 //! ```
@@ -17,8 +18,8 @@ use anyhow::Context;
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::{Int, Tensor, TensorData};
-use caputo::fde::{fde_forward, scheme, solve, History, Scheme};
-use caputo::grad::{combine, Method};
+use caputo::fde::{History, Scheme, fde_forward, scheme, solve};
+use caputo::grad::{Method, combine};
 use caputo::stats::Stats;
 use caputo::tensor::{from_vec, to_vec};
 use caputo::testkit::f64_device;
@@ -87,18 +88,32 @@ impl GraphProblem {
             return Err(InputError("the graph has no training nodes".into()).into());
         }
         let dev = f64_device().inner();
-        let features = from_vec(data.features.iter().map(|&v| f64::from(v)).collect(), [data.n_nodes, data.n_features], &dev);
+        let features =
+            from_vec(data.features.iter().map(|&v| f64::from(v)).collect(), [data.n_nodes, data.n_features], &dev);
         let graph = EdgeIndex::undirected(data.n_nodes, &data.edges, &dev);
         let sym_weights = from_vec(graph.sym_norm_weights(), [graph.n_edges()], &dev);
         let n_train = data.train.len();
-        let train_idx = Tensor::<1, Int>::from_data(TensorData::new(data.train.iter().map(|&i| i as i64).collect::<Vec<i64>>(), [n_train]), &dev);
+        let train_idx = Tensor::<1, Int>::from_data(
+            TensorData::new(data.train.iter().map(|&i| i as i64).collect::<Vec<i64>>(), [n_train]),
+            &dev,
+        );
         let mut target = vec![0.0; n_train * data.n_classes];
         let inv = 1.0 / n_train as f64;
         for (r, &i) in data.train.iter().enumerate() {
             target[r * data.n_classes + data.labels[i]] = inv;
         }
         let train_target = from_vec(target, [n_train, data.n_classes], &dev);
-        Ok(Self { data: Arc::new(data), features, graph, sym_weights, train_idx, train_target, block, dropout, weight_decay })
+        Ok(Self {
+            data: Arc::new(data),
+            features,
+            graph,
+            sym_weights,
+            train_idx,
+            train_target,
+            block,
+            dropout,
+            weight_decay,
+        })
     }
 
     /// The order the model currently uses.
@@ -128,7 +143,8 @@ fn dropout(x: Tensor<2>, p: f64, rng: &mut ChaCha8Rng) -> Tensor<2> {
     }
     let keep = 1.0 / (1.0 - p);
     let dims = x.dims();
-    let mask: Vec<f64> = (0..dims[0] * dims[1]).map(|_| if crate::data::uniform01(rng) < p { 0.0 } else { keep }).collect();
+    let mask: Vec<f64> =
+        (0..dims[0] * dims[1]).map(|_| if crate::data::uniform01(rng) < p { 0.0 } else { keep }).collect();
     x * from_vec(mask, dims, &f64_device().inner())
 }
 
@@ -166,24 +182,44 @@ impl ModuleVisitor for WeightDecay<'_> {
 
 /// Loss and gradient of the whole model (encoder, attention, block, decoder, and α when
 /// learned) with the block's gradient method; `rng` drives dropout (`None`: no dropout).
-pub fn loss_and_grads(problem: &GraphProblem, model: &GraphModel, rng: Option<&mut ChaCha8Rng>) -> anyhow::Result<(GradientsParams, StepReport)> {
+///
+/// The encoder (and F-GRAND-l's attention) runs twice: first without a graph, to start the
+/// solve, then with one, after the block's pullback, to send `∂L/∂X(0)` and `∂L/∂A` back
+/// (the dropout mask is drawn again from a copy of the RNG). So the encoder's activations —
+/// the dropped-out input features, `n × n_features`, the largest tensor of the model on
+/// Cora-like data (1,433 features) — and the attention's `E × d_k` rows are never alive at the
+/// same time as the block's stored states. The extra cost is one encoder and attention
+/// forward, against `N` field evaluations and VJPs in the block.
+pub fn loss_and_grads(
+    problem: &GraphProblem,
+    model: &GraphModel,
+    rng: Option<&mut ChaCha8Rng>,
+) -> anyhow::Result<(GradientsParams, StepReport)> {
     let start = Instant::now();
     let b = &problem.block;
     let alpha = problem.alpha(model);
     let scheme = b.scheme(alpha)?;
-    let x = match rng {
+    let replay = rng.as_deref().cloned();
+    let input = |rng: Option<&mut ChaCha8Rng>| match rng {
         Some(rng) => dropout(problem.features.clone(), problem.dropout, rng),
         None => problem.features.clone(),
     };
-    // Tracked: the encoder (and, for grand-l, the attention) on the autodiff device.
-    let h0 = model.enc.forward(x);
-    let (field, a0) = model.field(b.kind, &problem.graph, &h0, &problem.sym_weights);
+    // Pass 1, no graph: X(0) and F-GRAND-l's weights.
+    let (h0, a0) = {
+        let plain = model.valid();
+        let h0 = plain.enc.forward(input(rng));
+        let a0 = (b.kind == ModelKind::GrandL).then(|| plain.attention_at_start(&problem.graph, h0.clone()));
+        (h0, a0)
+    };
+    // The weights enter the field as a fresh autodiff leaf: the pullback returns their gradient.
+    let field = model.field(b.kind, &problem.graph, a0.map(|a| a.autodiff()), &problem.sym_weights);
     let w_id = match &field.weights {
         EdgeWeights::AtStart(p) => Some(p.id),
         _ => None,
     };
-    let (sol, pb) = fde_forward(&field, h0.clone().inner(), alpha, &problem.t(), b.n_steps, &scheme, History::Dense, &b.method)?;
+    let (sol, pb) = fde_forward(&field, h0, alpha, &problem.t(), b.n_steps, &scheme, History::Dense, &b.method)?;
     let y_t = sol.y[1].clone().autodiff().require_grad();
+    drop(sol);
     let logits = model.dec.forward(y_t.clone()).select(0, problem.train_idx.clone());
     let loss = -(log_softmax(logits) * problem.train_target.clone()).sum();
     let loss_value = to_vec(loss.clone().inner())[0];
@@ -193,11 +229,14 @@ pub fn loss_and_grads(problem: &GraphProblem, model: &GraphModel, rng: Option<&m
     drop(y_t);
     let r = pb.backward(&[g_yt.zeros_like(), g_yt])?;
     let mut g_block = r.params;
-    // One backward pass through the encoder (and the attention at t = 0).
-    let mut pull = (h0 * r.y0.autodiff()).sum();
-    if let (Some(id), Some(a0)) = (w_id, a0) {
-        let g_w: Tensor<1> = g_block.remove::<1>(id).unwrap_or_else(|| a0.clone().inner().zeros_like());
-        pull = pull + (a0 * g_w.autodiff()).sum();
+    let g_w = w_id.and_then(|id| g_block.remove::<1>(id));
+    drop(field);
+    // Pass 2, with a graph: one backward through the encoder (and the attention at t = 0).
+    let mut replay = replay;
+    let h0 = model.enc.forward(input(replay.as_mut()));
+    let mut pull = (h0.clone() * r.y0.autodiff()).sum();
+    if let Some(g_w) = g_w {
+        pull = pull + (model.attention_at_start(&problem.graph, h0) * g_w.autodiff()).sum();
     }
     let g_enc = GradientsParams::from_grads(pull.backward(), model);
     let mut grads = combine(model, [g_dec, g_enc, g_block]);
@@ -206,12 +245,19 @@ pub fn loss_and_grads(problem: &GraphProblem, model: &GraphModel, rng: Option<&m
     }
     if b.learn_alpha {
         let ga = r.alpha.ok_or_else(|| {
-            InputError(format!("--learn-alpha needs ∂L/∂α, which method {} does not give; use --method discrete-adjoint", b.method.name()))
+            InputError(format!(
+                "--learn-alpha needs ∂L/∂α, which method {} does not give; use --method discrete-adjoint",
+                b.method.name()
+            ))
         })?;
         // α = sigmoid(s): dα/ds = α(1 − α).
-        grads.register::<1>(model.alpha_logit.id, from_vec(vec![ga * alpha * (1.0 - alpha)], [1], &f64_device().inner()));
+        grads.register::<1>(
+            model.alpha_logit.id,
+            from_vec(vec![ga * alpha * (1.0 - alpha)], [1], &f64_device().inner()),
+        );
     }
-    let report = StepReport { loss: loss_value, stats: r.stats, seconds: start.elapsed().as_secs_f64(), d_alpha: r.alpha };
+    let report =
+        StepReport { loss: loss_value, stats: r.stats, seconds: start.elapsed().as_secs_f64(), d_alpha: r.alpha };
     Ok((grads, report))
 }
 
@@ -221,12 +267,15 @@ pub fn predict(problem: &GraphProblem, model: &GraphModel) -> anyhow::Result<Vec
     let alpha = problem.alpha(model);
     let m = model.valid();
     let h0 = m.enc.forward(problem.features.clone());
-    let (field, _) = m.field(b.kind, &problem.graph, &h0, &problem.sym_weights);
+    let a0 = (b.kind == ModelKind::GrandL).then(|| m.attention_at_start(&problem.graph, h0.clone()));
+    let field = m.field(b.kind, &problem.graph, a0, &problem.sym_weights);
     let sol = solve(&field, h0, alpha, &problem.t(), b.n_steps, &b.scheme(alpha)?, History::Dense)?;
     let logits = m.dec.forward(sol.y[1].clone());
     let c = problem.data.n_classes;
     let v = to_vec(logits);
-    Ok(v.chunks(c).map(|row| row.iter().enumerate().fold(0, |best, (k, x)| if *x > row[best] { k } else { best })).collect())
+    Ok(v.chunks(c)
+        .map(|row| row.iter().enumerate().fold(0, |best, (k, x)| if *x > row[best] { k } else { best }))
+        .collect())
 }
 
 /// Accuracies `[train, val, test]` of predictions (NaN for an empty split).

@@ -5,8 +5,8 @@ use std::path::Path;
 
 use burn::tensor::{Device, Tensor, TensorData};
 
-use crate::data::{bundled_mnist_5k_path, load_idx_dir, read_mnist_csv, split_train_test, DataError, ImageSet};
 use crate::data::{DEFAULT_N_TRAIN, DEFAULT_SPLIT_SEED};
+use crate::data::{DataError, ImageSet, bundled_mnist_5k_path, load_idx_dir, read_mnist_csv, split_train_test};
 
 /// Pixel mean of the MNIST training set (pixels scaled to [0, 1]); inputs are standardised
 /// with it and [`PIXEL_STD`] (the usual constants; for Fashion-MNIST they are merely a
@@ -55,7 +55,15 @@ pub fn load(dir: Option<&Path>, n_train: Option<usize>, n_test: Option<usize>) -
             let path = bundled_mnist_5k_path();
             let all = read_mnist_csv(&path)?;
             let (train, test) = split_train_test(&all, DEFAULT_N_TRAIN, DEFAULT_SPLIT_SEED);
-            (train, test, format!("bundled MNIST sample ({}, split {DEFAULT_N_TRAIN}/{} seed {DEFAULT_SPLIT_SEED})", path.display(), all.n - DEFAULT_N_TRAIN))
+            (
+                train,
+                test,
+                format!(
+                    "bundled MNIST sample ({}, split {DEFAULT_N_TRAIN}/{} seed {DEFAULT_SPLIT_SEED})",
+                    path.display(),
+                    all.n - DEFAULT_N_TRAIN
+                ),
+            )
         }
         Some(d) => (load_idx_dir(d, "train")?, load_idx_dir(d, "t10k")?, format!("IDX files in {}", d.display())),
     };
@@ -63,11 +71,17 @@ pub fn load(dir: Option<&Path>, n_train: Option<usize>, n_test: Option<usize>) -
         if set.rows % 4 != 0 || set.cols % 4 != 0 || set.rows == 0 {
             return Err(DataError::malformed(
                 dir.unwrap_or(Path::new("data")),
-                format!("{what} images are {}×{}; the classifier needs sides divisible by 4 (28×28 MNIST)", set.rows, set.cols),
+                format!(
+                    "{what} images are {}×{}; the classifier needs sides divisible by 4 (28×28 MNIST)",
+                    set.rows, set.cols
+                ),
             ));
         }
         if let Some(l) = set.labels.iter().find(|l| **l > 9) {
-            return Err(DataError::malformed(dir.unwrap_or(Path::new("data")), format!("{what} label {l}: the classifier has 10 classes (0..=9)")));
+            return Err(DataError::malformed(
+                dir.unwrap_or(Path::new("data")),
+                format!("{what} label {l}: the classifier has 10 classes (0..=9)"),
+            ));
         }
     }
     if let Some(n) = n_train {
@@ -88,6 +102,78 @@ pub fn batch(set: &ImageSet, idx: &[usize], device: &Device) -> (Tensor<4>, Vec<
     let inv_std = 1.0 / PIXEL_STD;
     for &i in idx {
         v.extend(set.image(i).iter().map(|x| (x - PIXEL_MEAN) * inv_std));
+        labels.push(set.labels[i]);
+    }
+    (Tensor::from_data(TensorData::new(v, [idx.len(), 1, set.rows, set.cols]), device), labels)
+}
+
+/// Random small affine distortions of training images, drawn from the run's RNG (so a
+/// resumed run draws the same ones): rotation by up to ±`max_deg` degrees, scaling by a factor
+/// in `[1 − max_scale, 1 + max_scale]` and a shift of up to ±`max_shift` pixels in each
+/// direction, sampled bilinearly with background (0) outside the image.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct Augment {
+    /// Largest rotation in degrees.
+    pub max_deg: f64,
+    /// Largest relative change of scale.
+    pub max_scale: f64,
+    /// Largest shift in pixels.
+    pub max_shift: f64,
+}
+
+impl Augment {
+    /// The distortion the default run uses: ±10°, ±10% scale, ±2 pixels.
+    pub const DEFAULT: Augment = Augment { max_deg: 10.0, max_scale: 0.1, max_shift: 2.0 };
+
+    /// Distorts one `rows × cols` image (pixels in [0, 1]).
+    pub fn apply(&self, img: &[f32], rows: usize, cols: usize, rng: &mut rand_chacha::ChaCha8Rng) -> Vec<f32> {
+        let mut u = || 2.0 * crate::data::uniform01(rng) - 1.0;
+        let th = (self.max_deg * u()).to_radians();
+        let sc = 1.0 + self.max_scale * u();
+        let (dx, dy) = (self.max_shift * u(), self.max_shift * u());
+        let (cy, cx) = ((rows as f64 - 1.0) * 0.5, (cols as f64 - 1.0) * 0.5);
+        // Output pixel (y, x) samples the input at the inverse transform of its position.
+        let (c, s) = (th.cos() / sc, th.sin() / sc);
+        let px = |y: isize, x: isize| -> f64 {
+            if y < 0 || x < 0 || y >= rows as isize || x >= cols as isize {
+                0.0
+            } else {
+                f64::from(img[y as usize * cols + x as usize])
+            }
+        };
+        let mut out = Vec::with_capacity(rows * cols);
+        for y in 0..rows {
+            for x in 0..cols {
+                let (yy, xx) = (y as f64 - cy - dy, x as f64 - cx - dx);
+                let sy = c * yy - s * xx + cy;
+                let sx = s * yy + c * xx + cx;
+                let (y0, x0) = (sy.floor(), sx.floor());
+                let (fy, fx) = (sy - y0, sx - x0);
+                let (y0, x0) = (y0 as isize, x0 as isize);
+                let v = (1.0 - fy) * ((1.0 - fx) * px(y0, x0) + fx * px(y0, x0 + 1))
+                    + fy * ((1.0 - fx) * px(y0 + 1, x0) + fx * px(y0 + 1, x0 + 1));
+                out.push(v as f32);
+            }
+        }
+        out
+    }
+}
+
+/// Like [`batch`], with every image distorted by `aug`.
+pub fn augmented_batch(
+    set: &ImageSet,
+    idx: &[usize],
+    aug: &Augment,
+    rng: &mut rand_chacha::ChaCha8Rng,
+    device: &Device,
+) -> (Tensor<4>, Vec<u8>) {
+    let p = set.pixels();
+    let mut v = Vec::with_capacity(idx.len() * p);
+    let mut labels = Vec::with_capacity(idx.len());
+    let inv_std = 1.0 / PIXEL_STD;
+    for &i in idx {
+        let img = aug.apply(set.image(i), set.rows, set.cols, rng);
+        v.extend(img.iter().map(|x| (x - PIXEL_MEAN) * inv_std));
         labels.push(set.labels[i]);
     }
     (Tensor::from_data(TensorData::new(v, [idx.len(), 1, set.rows, set.cols]), device), labels)

@@ -13,9 +13,9 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 
-use super::data::{batch, Dataset};
+use super::data::{Augment, Dataset, augmented_batch, batch};
 use super::model::ImageModel;
-use super::step::{cross_entropy, logits, predictions, train_step, BlockConfig};
+use super::step::{BlockConfig, cross_entropy, logits, predictions, train_step};
 use crate::data::ImageSet;
 use crate::train::fit::{EpochRecord, Objective, Observer, StepOutput};
 
@@ -51,7 +51,13 @@ impl Evaluation {
 ///
 /// # Errors
 /// A solve failure.
-pub fn evaluate(model: &ImageModel, set: &ImageSet, block: &BlockConfig, batch_size: usize, device: &Device) -> caputo::Result<Evaluation> {
+pub fn evaluate(
+    model: &ImageModel,
+    set: &ImageSet,
+    block: &BlockConfig,
+    batch_size: usize,
+    device: &Device,
+) -> caputo::Result<Evaluation> {
     let mv = model.valid();
     let plain = device.clone().inner();
     let mut confusion = vec![vec![0usize; 10]; 10];
@@ -74,7 +80,10 @@ pub fn evaluate(model: &ImageModel, set: &ImageSet, block: &BlockConfig, batch_s
 
 /// Names of the metrics recorded per epoch (the columns of `history.csv` after `epoch,loss`).
 pub fn metric_names() -> Vec<String> {
-    ["train_accuracy", "test_loss", "test_accuracy", "epoch_time_s", "images_per_s"].iter().map(|s| s.to_string()).collect()
+    ["train_accuracy", "test_loss", "test_accuracy", "epoch_time_s", "images_per_s"]
+        .iter()
+        .map(|s| s.to_string())
+        .collect()
 }
 
 /// Mini-batch cross-entropy training of an [`ImageModel`] (see [`super::step::train_step`]).
@@ -89,6 +98,7 @@ pub struct ImageObjective<'a> {
     correct: usize,
     loss_sum: f64,
     bar: ProgressBar,
+    augment: Option<Augment>,
     /// The block solve's counters of the latest step.
     pub last_stats: Option<Stats>,
     /// Peak extra heap bytes of the first training step of this fit (counting allocator of
@@ -114,10 +124,17 @@ impl<'a> ImageObjective<'a> {
             correct: 0,
             loss_sum: 0.0,
             bar,
+            augment: None,
             last_stats: None,
             step_peak_bytes: None,
             last_eval: None,
         }
+    }
+
+    /// Distorts the training images with `aug` (drawn from the run's RNG).
+    pub fn with_augment(mut self, aug: Option<Augment>) -> Self {
+        self.augment = aug;
+        self
     }
 
     fn steps_per_epoch(&self) -> usize {
@@ -144,10 +161,20 @@ impl Objective<ImageModel> for ImageObjective<'_> {
         Ok(n)
     }
 
-    fn step(&mut self, model: &ImageModel, _epoch: usize, step: usize, _rng: &mut ChaCha8Rng) -> anyhow::Result<StepOutput> {
+    fn step(
+        &mut self,
+        model: &ImageModel,
+        _epoch: usize,
+        step: usize,
+        rng: &mut ChaCha8Rng,
+    ) -> anyhow::Result<StepOutput> {
         let lo = step * self.batch_size;
         let hi = (lo + self.batch_size).min(self.order.len());
-        let (x, labels) = batch(&self.data.train, &self.order[lo..hi], &self.device.clone().inner());
+        let plain = self.device.clone().inner();
+        let (x, labels) = match &self.augment {
+            Some(a) => augmented_batch(&self.data.train, &self.order[lo..hi], a, rng, &plain),
+            None => batch(&self.data.train, &self.order[lo..hi], &plain),
+        };
         let measure = self.step_peak_bytes.is_none() && crate::alloc::current_bytes() > 0;
         let baseline = if measure { crate::alloc::reset_peak() } else { 0 };
         let r = train_step(model, x, &labels, &self.block)?;

@@ -20,9 +20,9 @@
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
-use caputo::fde::{fde_forward, solve as fde_solve, scheme, FdePullback, History, Scheme};
-use caputo::grad::{combine, ode_forward, pull_through, Grads, Method, OdePullback};
-use caputo::ode::{tableau, ButcherTableau, StepControl};
+use caputo::fde::{FdePullback, History, Scheme, fde_forward, scheme, solve as fde_solve};
+use caputo::grad::{Grads, Method, OdePullback, combine, ode_forward, pull_through};
+use caputo::ode::{ButcherTableau, StepControl, tableau};
 use caputo::stats::Stats;
 use caputo::tensor::to_vec;
 
