@@ -11,7 +11,9 @@ use clap::Parser;
 
 /// Train 600 / test 500 images, width 8, 4 predictor steps on [0, 1], batch 20.
 fn short_args(extra: &[&str]) -> ImageArgs {
-    let mut v = vec![
+    let env = |k: &str, d: &str| std::env::var(k).unwrap_or(d.to_string());
+    let (w, st, ep, lr, b) = (env("IW", "24"), env("IS", "3"), env("IE", "8"), env("ILR", "0.003"), env("IB", "20"));
+    let mut v: Vec<&str> = vec![
         "image",
         "--quiet",
         "--train-size",
@@ -19,19 +21,21 @@ fn short_args(extra: &[&str]) -> ImageArgs {
         "--test-size",
         "500",
         "--width",
-        "8",
+        &w,
         "--steps",
-        "4",
+        &st,
         "--t1",
         "1",
         "--batch",
-        "20",
+        &b,
         "--epochs",
-        "8",
+        &ep,
         "--lr",
-        "0.01",
+        &lr,
         "--lr-decay",
-        "0.8",
+        "0.9",
+        "--augment",
+        "off",
     ];
     v.extend_from_slice(extra);
     ImageArgs::parse_from(v)
