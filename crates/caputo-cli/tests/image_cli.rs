@@ -77,9 +77,10 @@ fn training_writes_outputs_resumes_exactly_and_eval_only_reproduces_the_test_acc
     assert_eq!(numbers(&a), numbers(&b), "resumed run differs from the uninterrupted one");
 
     // A different configuration is refused before anything is written.
-    let err = run(&tiny(&split, &["--epochs", "4", "--width", "8", "--resume", split.to_str().unwrap()])).unwrap_err();
+    let err =
+        run(&tiny(&split, &["--epochs", "4", "--alpha", "0.8", "--resume", split.to_str().unwrap()])).unwrap_err();
     assert!(is_input_error(&err), "{err:#}");
-    assert!(format!("{err:#}").contains("width"), "{err:#}");
+    assert!(format!("{err:#}").contains("alpha"), "{err:#}");
 
     // Batch evaluation of the checkpoint: the final test accuracy and confusion matrix again.
     let ev_out = out_dir("eval");
@@ -133,7 +134,7 @@ fn bad_flags_are_input_errors_with_a_clear_message() {
         (&["--alpha", "1.5"], "(0, 1]"),
         (&["--scheme", "nope"], "unknown"),
         (&["--method", "nope"], "--method nope"),
-        (&["--batch", "0"], "--batch"),
+        (&["--lr-decay", "2"], "--lr-decay"),
     ];
     for (flags, want) in cases {
         let err = settings(&tiny(&out, flags)).unwrap_err();

@@ -22,9 +22,6 @@ use caputo::VectorField;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
 
-/// Image side after the stem (28 → 14 → 7).
-pub const LATENT_SIDE: usize = 7;
-
 /// The number of GroupNorm groups for `width` channels: the largest divisor of `width` that is
 /// at most 8 (ODE-Net uses `min(32, width)` groups at width 64, i.e. two channels per group;
 /// at the small widths of a CPU run, eight groups keep at least two channels per group from
