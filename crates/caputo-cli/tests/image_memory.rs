@@ -1,7 +1,8 @@
 //! Peak memory of one training step of the image classifier, measured by the counting
 //! allocator installed in this test binary (which therefore holds a single test): with
 //! `Direct` it grows with the number of FDE steps (the graph holds every step's
-//! activations); with the discrete adjoint it grows only by the stored step states.
+//! activations); with the discrete adjoint it grows only by the stored step states, and at 20
+//! steps, batch 64, it is at most a quarter of direct's.
 
 #[global_allocator]
 static ALLOC: caputo_cli::alloc::CountingAlloc = caputo_cli::alloc::CountingAlloc;
@@ -13,7 +14,7 @@ use caputo_cli::apps::image::device;
 use caputo_cli::apps::image::model::{ImageModel, ImageModelConfig};
 use caputo_cli::apps::image::step::{BlockConfig, train_step};
 
-const BATCH: usize = 16;
+const BATCH: usize = 64;
 const WIDTH: usize = 8;
 
 /// Peak extra bytes of one training step (after a warm-up step) and the solver's own count
@@ -62,6 +63,7 @@ fn direct_step_memory_grows_with_fde_steps_and_the_adjoints_only_by_stored_state
         growth as f64 <= 1.5 * stored_growth + 64.0 * 1024.0,
         "adjoint grew by {growth} B, stored states by {stored_growth} B"
     );
-    // And at 20 steps the adjoint needs a fraction of direct's memory.
-    assert!(adj4 * 2 <= dir4, "adjoint {adj4} B vs direct {dir4} B at {n4} steps");
+    // And at 20 steps and batch 64 the adjoint (with its stem recomputed in chunks of 16
+    // images) needs at most a quarter of direct's memory.
+    assert!(adj4 * 4 <= dir4, "adjoint {adj4} B vs direct {dir4} B at {n4} steps");
 }

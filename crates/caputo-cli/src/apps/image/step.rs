@@ -10,12 +10,14 @@
 //! grads = combine([∂L/∂head, ∂L/∂stem, ∂L/∂θ_block])
 //! ```
 //!
-//! With an adjoint method the stem runs twice (once without a graph, once with it after the
-//! block's backward pass), so the stem's activations (the largest tensors of the model: they
-//! live at 28×28 and 14×14) are never alive at the same time as the block's stored states. The
-//! extra forward pass costs about 2.5 field evaluations, against ~4 per step for the block.
-//! With `Direct`, the whole model is one graph (stem activations included), as plain
-//! backpropagation keeps it.
+//! With an adjoint method the stem runs twice: once without a graph, and once with it after
+//! the block's backward pass, [`STEM_CHUNK`] images at a time (exact, since every stem
+//! operation, GroupNorm included, acts on each image separately). So the stem's activations
+//! (the largest tensors of the model: they live at 28×28 and 14×14) are never alive at the same
+//! time as the block's stored states, and only for a few images at once. The extra forward
+//! pass costs about 2.5 field evaluations, against ~4 per step for the block. With `Direct`,
+//! the whole model is one graph (stem activations included), as plain backpropagation keeps
+//! it: the memory baseline.
 
 use burn::module::Module;
 use burn::optim::GradientsParams;
@@ -224,7 +226,9 @@ pub fn train_step(model: &ImageModel, x: Tensor<4>, labels: &[u8], block: &Block
         let h0 = model.stem.forward(x.clone());
         (h0.clone().inner(), Some(h0))
     } else {
-        (model.stem.valid().forward(x.clone()), None)
+        let stem = model.stem.valid();
+        let parts = chunks(x.dims()[0]).map(|(lo, n)| stem.forward(x.clone().narrow(0, lo, n))).collect();
+        (Tensor::cat(parts, 0), None)
     };
     let (h_t, pb) = block.forward(&model.block, h0_plain)?;
     let leaf = h_t.autodiff().require_grad();
@@ -236,13 +240,28 @@ pub fn train_step(model: &ImageModel, x: Tensor<4>, labels: &[u8], block: &Block
     let g_leaf = leaf.grad_remove(&mut g).unwrap_or_else(|| leaf.clone().inner().zeros_like());
     let g_head = GradientsParams::from_grads(g, model);
     let r = pb.backward(g_leaf)?;
-    let h0 = match tracked_h0 {
-        Some(h0) => h0,
-        None => model.stem.forward(x),
-    };
-    let g_stem = pull_through(model, h0, r.y0);
-    let grads = combine(model, [g_head, g_stem, r.params]);
+    let mut parts = vec![g_head, r.params];
+    match tracked_h0 {
+        Some(h0) => parts.push(pull_through(model, h0, r.y0)),
+        None => {
+            // Stem recomputed with a graph, a chunk of images at a time (exact: every stem
+            // operation, GroupNorm included, acts on each image separately).
+            for (lo, n) in chunks(x.dims()[0]) {
+                let h0 = model.stem.forward(x.clone().narrow(0, lo, n));
+                parts.push(pull_through(model, h0, r.y0.clone().narrow(0, lo, n)));
+            }
+        }
+    }
+    let grads = combine(model, parts);
     Ok(StepResult { loss: loss_value, correct, grads, stats: r.stats })
+}
+
+/// Images per stem chunk in the adjoint methods' training step.
+pub const STEM_CHUNK: usize = 16;
+
+/// `(start, length)` of the stem chunks of a batch of `b` images.
+fn chunks(b: usize) -> impl Iterator<Item = (usize, usize)> {
+    (0..b).step_by(STEM_CHUNK).map(move |lo| (lo, STEM_CHUNK.min(b - lo)))
 }
 
 /// Logits of a batch without any graph: `model` should be a [`burn::module::Module::valid`]
