@@ -153,3 +153,24 @@ fn bad_flags_are_input_errors_with_a_clear_message() {
 fn crate_error_is_input(e: &anyhow::Error) -> bool {
     e.chain().any(|c| c.downcast_ref::<caputo::Error>().is_some())
 }
+
+#[test]
+fn data_dir_reads_idx_files_and_a_missing_directory_is_an_input_error() {
+    use caputo_cli::apps::image::data;
+    use caputo_cli::data::write_idx_pair;
+    let dir = out_dir("idx");
+    std::fs::create_dir_all(&dir).unwrap();
+    let d = data::load(None, Some(90), Some(40)).unwrap();
+    write_idx_pair(&dir.join("train-images-idx3-ubyte.gz"), &dir.join("train-labels-idx1-ubyte.gz"), &d.train, true)
+        .unwrap();
+    write_idx_pair(&dir.join("t10k-images-idx3-ubyte"), &dir.join("t10k-labels-idx1-ubyte"), &d.test, false).unwrap();
+    let out = out_dir("idx_out");
+    let r = run(&tiny(&out, &["--data", dir.to_str().unwrap(), "--epochs", "1"])).unwrap();
+    assert!(r["data"].as_str().unwrap().contains("IDX"), "{}", r["data"]);
+    assert_eq!((r["n_train"].as_u64(), r["n_test"].as_u64()), (Some(90), Some(40)));
+    let err = run(&tiny(&out, &["--data", out.join("nowhere").to_str().unwrap()])).unwrap_err();
+    assert!(is_input_error(&err) || err.chain().any(|c| c.is::<caputo_cli::data::DataError>()), "{err:#}");
+    for d in [dir, out] {
+        let _ = std::fs::remove_dir_all(d);
+    }
+}

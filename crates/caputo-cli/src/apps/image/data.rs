@@ -30,15 +30,23 @@ impl Dataset {
     /// A 64-bit fingerprint of the pixels and labels (train, then test): a resumed run or an
     /// evaluation must use the same data.
     pub fn fingerprint(&self) -> String {
-        let mut bytes = Vec::with_capacity(4 * (self.train.images.len() + self.test.images.len()));
-        for set in [&self.train, &self.test] {
-            bytes.extend_from_slice(&(set.n as u64).to_le_bytes());
-            for p in &set.images {
-                bytes.extend_from_slice(&p.to_bits().to_le_bytes());
+        // FNV-1a (as `train::results::fnv1a64`) over the bytes, streamed: the full MNIST would
+        // otherwise need a 190 MB buffer.
+        let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+        let mut eat = |bytes: &[u8]| {
+            for b in bytes {
+                h ^= u64::from(*b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
             }
-            bytes.extend_from_slice(&set.labels);
+        };
+        for set in [&self.train, &self.test] {
+            eat(&(set.n as u64).to_le_bytes());
+            for p in &set.images {
+                eat(&p.to_bits().to_le_bytes());
+            }
+            eat(&set.labels);
         }
-        format!("{:016x}", crate::train::results::fnv1a64(&bytes))
+        format!("{h:016x}")
     }
 }
 
@@ -175,4 +183,52 @@ pub fn augmented_batch(
         labels.push(set.labels[i]);
     }
     (Tensor::from_data(TensorData::new(v, [idx.len(), 1, set.rows, set.cols]), device), labels)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rand::SeedableRng;
+
+    fn tiny() -> Dataset {
+        let set = |n: usize, off: f32| ImageSet {
+            images: (0..n * 16).map(|i| (i % 7) as f32 / 7.0 + off).collect(),
+            labels: (0..n).map(|i| (i % 10) as u8).collect(),
+            n,
+            rows: 4,
+            cols: 4,
+        };
+        Dataset { train: set(3, 0.0), test: set(2, 0.01), source: "test".into() }
+    }
+
+    #[test]
+    fn fingerprint_is_fnv1a_of_the_concatenated_bytes_and_sees_every_pixel() {
+        let d = tiny();
+        let mut bytes = Vec::new();
+        for set in [&d.train, &d.test] {
+            bytes.extend_from_slice(&(set.n as u64).to_le_bytes());
+            for p in &set.images {
+                bytes.extend_from_slice(&p.to_bits().to_le_bytes());
+            }
+            bytes.extend_from_slice(&set.labels);
+        }
+        assert_eq!(d.fingerprint(), format!("{:016x}", crate::train::results::fnv1a64(&bytes)));
+        let mut e = d.clone();
+        e.test.images[31] += 1e-3;
+        assert_ne!(d.fingerprint(), e.fingerprint());
+    }
+
+    #[test]
+    fn augmentation_without_distortion_is_the_identity_and_keeps_pixels_in_range() {
+        let d = tiny();
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(1);
+        let none = Augment { max_deg: 0.0, max_scale: 0.0, max_shift: 0.0 };
+        let img = d.train.image(1);
+        let out = none.apply(img, 4, 4, &mut rng);
+        for (a, b) in img.iter().zip(&out) {
+            assert!((a - b).abs() < 1e-6, "{img:?} vs {out:?}");
+        }
+        let out = Augment::DEFAULT.apply(img, 4, 4, &mut rng);
+        assert!(out.iter().all(|v| (0.0..=1.0 + 1e-6).contains(v)), "{out:?}");
+    }
 }

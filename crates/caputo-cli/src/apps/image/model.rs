@@ -196,3 +196,28 @@ pub struct ImageModel {
     /// Classifier head.
     pub head: Head,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn groups_divide_the_width_and_are_at_most_eight() {
+        for (w, g) in [(1, 1), (4, 4), (16, 8), (24, 8), (64, 8), (12, 6), (10, 5), (7, 7), (11, 1)] {
+            assert_eq!(groups_for(w), g, "width {w}");
+        }
+    }
+
+    #[test]
+    fn models_built_with_the_same_seed_are_identical() {
+        // The process-wide f64 test device: a second configuration of the shared flex device
+        // in another dtype would change what the other unit tests of this binary compute in.
+        let dev = caputo::testkit::f64_device();
+        let a = ImageModelConfig::new(4).init(7, &dev);
+        let b = ImageModelConfig::new(4).init(7, &dev);
+        let c = ImageModelConfig::new(4).init(8, &dev);
+        let w = |m: &ImageModel| caputo::tensor::to_vec(m.block.conv1.weight.val());
+        assert_eq!(w(&a), w(&b));
+        assert_ne!(w(&a), w(&c));
+    }
+}
