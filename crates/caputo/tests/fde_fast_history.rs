@@ -154,6 +154,28 @@ fn fast_discrete_adjoint_matches_direct_to_roundoff() {
 }
 
 #[test]
+fn checkpointed_fast_history_equals_the_discrete_adjoint_to_roundoff() {
+    // Snapshots of (modes, window) replayed segment by segment give the same transpose.
+    let dev = f64_device();
+    dev.seed(5);
+    let mlp = MlpField::new(&[2, 8, 2], &dev);
+    let t = [0.0, 0.4, 1.0, 2.0];
+    let fast = History::Fast { tol: 1e-8 };
+    for (name, s) in [("predictor", Scheme::Predictor), ("abm", ABM), ("abm-3", Scheme::Abm { corrector_iters: 3 })] {
+        for alpha in [0.4, 0.8] {
+            let a = grads(&mlp, &[0.3, -0.4], alpha, &t, 70, &s, fast, &Method::DiscreteAdjoint);
+            // One segment, uneven segments, one step per segment, more segments than steps.
+            for segments in [1, 3, 9, 70, 200] {
+                let c = grads(&mlp, &[0.3, -0.4], alpha, &t, 70, &s, fast, &Method::Checkpointed { segments });
+                let (e0, ep) = (max_rel_diff(&c.y0, &a.y0), max_rel_diff(&c.p, &a.p));
+                assert!(e0 < 1e-12 && ep < 1e-12, "{name} α={alpha} S={segments}: dy0 {e0:e}, dθ {ep:e}");
+                assert!(c.alpha.is_none());
+            }
+        }
+    }
+}
+
+#[test]
 fn fast_gradient_matches_dense_gradient_within_tolerance() {
     let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &f64_device());
     let t = [0.0, 1.0, 2.0, 4.0];

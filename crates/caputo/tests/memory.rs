@@ -31,10 +31,14 @@ fn ode_peak(field: &MlpField, n: usize, m: &Method) -> usize {
 }
 
 fn fde_peak(field: &MlpField, n: usize, m: &Method) -> usize {
+    fde_peak_with(field, n, m, History::Dense)
+}
+
+fn fde_peak_with(field: &MlpField, n: usize, m: &Method, history: History) -> usize {
     let dev = f64_device().inner();
     peak(|| {
         let y0 = from_vec(vec![1.0, 0.5], [2], &dev);
-        let (sol, pb) = fde_forward(field, y0, 0.6, &[0.0, 10.0], n, &Scheme::Predictor, History::Dense, m).unwrap();
+        let (sol, pb) = fde_forward(field, y0, 0.6, &[0.0, 10.0], n, &Scheme::Predictor, history, m).unwrap();
         let g: Vec<Tensor<1>> = sol.y.iter().map(|y| y.clone().mul_scalar(2.0)).collect();
         pb.backward(&g).unwrap();
     })
@@ -75,4 +79,26 @@ fn memory_scales_as_each_method_claims() {
     let per = |p: (usize, usize)| (p.1 - p.0) as f64 / (3 * n) as f64;
     assert!(per(sympl) < per(direct) / 10.0, "{report}");
     assert!(per(fadj) < per(fdirect) / 10.0, "{report}");
+
+    // Fast history: the discrete adjoint still stores N states; checkpointing the compressed
+    // state (modes + window) at S ∝ √N snapshots and replaying N/S steps at a time grows like √N.
+    let fast = History::Fast { tol: 1e-8 };
+    let (n1, n2) = (500, 8000);
+    let segments = |n: usize| caputo::fde::fast::checkpoint_segments(0.6, n, 1e-8, 0);
+    let mut report = String::new();
+    let mut pair = |name: &str, f: &dyn Fn(usize) -> usize| {
+        let (a, b) = (f(n1), f(n2));
+        report += &format!("{name}: peak(N={n1}) = {a} B, peak(N={n2}) = {b} B, ratio {:.2}\n", b as f64 / a as f64);
+        (a, b)
+    };
+    let adj = pair("fast discrete adjoint", &|n| fde_peak_with(&field, n, &Method::DiscreteAdjoint, fast));
+    let ck = pair("fast checkpointed (checkpoint_segments)", &|n| {
+        fde_peak_with(&field, n, &Method::Checkpointed { segments: segments(n) }, fast)
+    });
+    println!("{report}");
+    // 16× the steps: stored states ~16× (≥ 8, with the fixed part); √N snapshots and
+    // segments ~4× (≤ 6).
+    assert!(adj.1 as f64 > 8.0 * adj.0 as f64, "{report}");
+    assert!((ck.1 as f64) < 6.0 * ck.0 as f64, "{report}");
+    assert!((ck.1 as f64) < 0.25 * adj.1 as f64, "{report}");
 }

@@ -16,9 +16,10 @@ use burn::tensor::Tensor;
 use super::grid::UniformGrid;
 use super::history::{History, RowStore};
 use super::kernel::Kernel;
-use super::volterra::{FdeTrajectory, Recorder, add_opt, check, cotangents_by_index, flat};
+use super::volterra::{FdeTrajectory, Recorder, add_opt, check, flat};
 use crate::error::Result;
 use crate::field::{Evaluator, ParamGrads, VectorField};
+use crate::grad::OnGrid;
 use crate::stats::Stats;
 use crate::tensor::{bytes, dot};
 
@@ -98,7 +99,7 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     let mut y0_bar = zero.clone();
     let mut dalpha = 0.0;
     let mut pending: Option<Tensor<D>> = None; // VJP of step n+1's lagged f at y_n
-    let loss_bar = cotangents_by_index(grid, g);
+    let loss_bar = OnGrid::new(&grid.out_idx, g);
     let hi_of = |j: usize| match history {
         History::Short(l) => (j + l).min(nn),
         _ => nn,
@@ -111,7 +112,7 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
             let u = tr.states[n].clone() - base0.clone();
             dalpha += dot(u, s.reshape(dims));
         }
-        if let Some(lb) = &loss_bar[n] {
+        if let Some(lb) = loss_bar.get(n) {
             y_bar = y_bar + lb.clone();
         }
         if let Some(p) = pending.take() {

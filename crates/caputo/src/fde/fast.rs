@@ -45,6 +45,10 @@
 //! `fast_transpose_equals_dense_transpose_with_the_represented_kernel`). `DiscreteAdjoint` with
 //! fast history therefore equals `Direct` through the fast forward to rounding (test
 //! `fast_discrete_adjoint_matches_direct_to_roundoff`), in `O(N·Q·d)` work.
+//! The fast scheme's whole state is `(modes, window)`, so
+//! [`crate::grad::Method::Checkpointed`] keeps only `S` snapshots of it and replays one segment
+//! at a time for that adjoint: `O(√N·d)` gradient memory with [`checkpoint_segments`]
+//! ([`crate::grad::fde_checkpoint`]).
 //! `∂L/∂α` is not available with fast history (`Grads::alpha` is `None`): the SOE nodes, weights
 //! and their number depend on `γ = 1 − α` through the construction of [`SoeKernel::new`] and
 //! are not differentiated.
@@ -117,6 +121,28 @@ pub fn soe_kernel(alpha: f64, h: f64, n_steps: usize, tol: f64) -> SoeKernel {
         return SoeKernel { gamma: 0.0, s: vec![0.0], w: vec![1.0], delta, t_max, eps: tol };
     }
     SoeKernel::new(gamma_exp, delta, t_max, tol)
+}
+
+/// The number of segments for [`crate::grad::Method::Checkpointed`] with fast history that
+/// minimises its stored rows: `S` snapshots of `Q + WINDOW + 1` rows (modes, window, `f_0`)
+/// against one replayed segment of `⌈N/S⌉` steps of `1 + K` rows (state and `K` corrector
+/// iterates), so `S = √(N·(1 + K)/(Q + WINDOW + 1))` and the peak is about
+/// `2·√(N·(1 + K)·(Q + WINDOW + 1))` rows instead of the discrete adjoint's `N·(1 + K)`.
+/// The mode count `Q` depends on `N`, `tol` and `α` only (the kernel is scale-free).
+///
+/// # Example
+/// ```
+/// use caputo::fde::fast::checkpoint_segments;
+/// // 10⁵ predictor steps at tol 1e-10: ~40 segments of ~2,500 steps.
+/// let s = checkpoint_segments(0.6, 100_000, 1e-10, 0);
+/// assert!((30..=50).contains(&s), "{s}");
+/// assert_eq!(checkpoint_segments(0.6, 1, 1e-10, 0), 1);
+/// ```
+pub fn checkpoint_segments(alpha: f64, n_steps: usize, tol: f64, corrector_iters: usize) -> usize {
+    let q = soe_kernel(alpha, 1.0, n_steps, tol).len();
+    let per_snapshot = (q + WINDOW + 1) as f64;
+    let per_step = (1 + corrector_iters) as f64;
+    ((n_steps as f64 * per_step / per_snapshot).sqrt().round() as usize).clamp(1, n_steps.max(1))
 }
 
 /// The coefficients of the fast history of one Volterra scheme on one grid: exact window
@@ -254,7 +280,8 @@ fn constant(v: &[f64], shape: [usize; 2], like: &Tensor<1>) -> Tensor<2> {
 /// The causal fast history `Σ_{j<n} B(n,j) f_j` (and `A`) of the forward march.
 #[derive(Debug, Clone)]
 pub(crate) struct SoeHistory {
-    plan: FastPlan,
+    /// Shared, so a snapshot of the history (checkpointing) copies only its tensors.
+    plan: std::sync::Arc<FastPlan>,
     /// Newest first: `ring[k−1] = f_{n−k}`.
     ring: VecDeque<Tensor<1>>,
     /// `Z [Q, d]` once a row has left the window.
@@ -268,7 +295,7 @@ pub(crate) struct SoeHistory {
 
 impl SoeHistory {
     pub(crate) fn new(plan: FastPlan) -> Self {
-        Self { plan, ring: VecDeque::with_capacity(WINDOW + 1), modes: None, first: None, consts: None, len: 0 }
+        Self { plan: std::sync::Arc::new(plan), ring: VecDeque::with_capacity(WINDOW + 1), modes: None, first: None, consts: None, len: 0 }
     }
 
     /// Appends `f_n` (`n` = rows pushed so far).

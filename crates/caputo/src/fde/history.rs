@@ -203,6 +203,15 @@ impl<'k> HistorySum<'k> {
         }
     }
 
+    /// A copy of the fast history's state (modes and window), `None` for dense history.
+    /// Cheap: tensors are shared until the live history replaces them.
+    pub(crate) fn snapshot(&self) -> Option<SoeHistory> {
+        match self {
+            HistorySum::Fast(s) => Some((**s).clone()),
+            HistorySum::Dense { .. } => None,
+        }
+    }
+
     /// Bytes of history held.
     pub(crate) fn bytes(&self) -> usize {
         match self {

@@ -124,6 +124,11 @@ enum Tape<const D: usize> {
     States(FdeTrajectory<D>),
     /// The stored states for the paper, continuous and checkpointed methods (no iterates).
     Replay(FdeTrajectory<D>),
+    /// Checkpointed with fast history: snapshots of the solver state `(modes, window)`.
+    Snapshots {
+        y0: Tensor<D>,
+        snaps: volterra::Snapshots,
+    },
 }
 
 /// The pullback of an FDE solve.
@@ -186,11 +191,24 @@ pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
             stats.field_evals = ev.n_evals;
             (tr.outputs.clone(), Tape::States(tr))
         }
+        Method::Checkpointed { segments } if matches!(history, History::Fast { .. }) => {
+            let (Discretisation::Volterra { b, a, iters, alpha }, History::Fast { tol }) = (&disc, history) else {
+                unreachable!("fast history is validated to Volterra-form schemes; this is a bug")
+            };
+            let mut ev = Evaluator::new(field);
+            let mut f = |t: f64, y: Tensor<D>| ev.eval(t, y);
+            let y0p = y0.inner();
+            let (tr, snaps) =
+                volterra::forward_snapshots(&mut f, y0p.clone(), &grid, b, a.as_ref(), *iters, *alpha, tol, *segments)?;
+            stats.merge(&tr.stats);
+            stats.field_evals = ev.n_evals;
+            (tr.outputs, Tape::Snapshots { y0: y0p, snaps })
+        }
         Method::PaperAdjoint | Method::ContinuousAdjoint { .. } | Method::Checkpointed { .. } => {
             match method {
                 Method::PaperAdjoint => paper::check(scheme)?,
                 Method::ContinuousAdjoint { .. } => fde_continuous::check(scheme, history)?,
-                _ => fde_checkpoint::check(history)?,
+                _ => {}
             }
             let mut ev = Evaluator::new(field);
             let mut f = |t: f64, y: Tensor<D>| ev.eval(t, y);
@@ -235,7 +253,7 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                         let a = a.map(|a| a.split());
                         volterra::adjoint(
                             &mut ev,
-                            &tr,
+                            &mut &tr,
                             &self.grid,
                             (&bv, &bd),
                             a.as_ref().map(|(v, d)| (v, d)),
@@ -244,7 +262,7 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                             &g,
                             &mut grads,
                             &mut stats,
-                        )
+                        )?
                     }
                     Discretisation::Derivative { d, sigma, caputo, new_point } => {
                         let (dv, dd): (Kernel<f64>, Kernel<f64>) = d.split();
@@ -269,6 +287,45 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                         (y0, Some(alpha))
                     }
                 };
+                Ok(Grads { y0, params: grads.finish(), alpha, stats })
+            }
+            Tape::Snapshots { y0, snaps } => {
+                let disc = self.scheme.discretise(Dual::var(self.alpha), Dual::cst(self.grid.h), self.grid.n_steps);
+                let Discretisation::Volterra { b, a, iters, .. } = disc else {
+                    unreachable!("snapshots only for Volterra-form schemes; this is a bug")
+                };
+                let (bv, bd) = b.split();
+                let a = a.map(|a| a.split());
+                let mut replay_ev = Evaluator::new(self.field);
+                let mut f = |t: f64, y: Tensor<D>| replay_ev.eval(t, y);
+                let mut states = volterra::Replay {
+                    f: &mut f,
+                    y0,
+                    grid: &self.grid,
+                    snaps: &snaps,
+                    a: a.as_ref().map(|(v, _)| v),
+                    iters,
+                    seg: None,
+                    seg_peak: 0,
+                    replayed: 0,
+                };
+                let mut ev = Evaluator::new(self.field);
+                let mut grads = ParamGrads::new();
+                let (y0, alpha) = volterra::adjoint(
+                    &mut ev,
+                    &mut states,
+                    &self.grid,
+                    (&bv, &bd),
+                    a.as_ref().map(|(v, d)| (v, d)),
+                    self.alpha,
+                    self.history,
+                    &g,
+                    &mut grads,
+                    &mut stats,
+                )?;
+                stats.recomputed_steps += states.replayed;
+                drop(states);
+                stats.field_evals += replay_ev.n_evals;
                 Ok(Grads { y0, params: grads.finish(), alpha, stats })
             }
             Tape::Replay(tr) => {

@@ -18,11 +18,13 @@
 
 use burn::tensor::Tensor;
 
+use super::fast::SoeHistory;
 use super::grid::UniformGrid;
 use super::history::{History, HistorySum, HistoryTranspose};
 use super::kernel::Kernel;
 use crate::error::{Error, Result};
 use crate::field::{Evaluator, ParamGrads, VectorField};
+use crate::grad::OnGrid;
 use crate::stats::Stats;
 use crate::tensor::{all_finite, bytes, dot};
 
@@ -99,16 +101,36 @@ impl<'g, const D: usize> Recorder<'g, D> {
     }
 }
 
-/// The loss cotangents `∂L/∂y_n` per grid index (summed where output times coincide).
-pub(crate) fn cotangents_by_index<const D: usize>(grid: &UniformGrid, g: &[Tensor<D>]) -> Vec<Option<Tensor<D>>> {
-    let mut by_index: Vec<Option<Tensor<D>>> = vec![None; grid.n_steps + 1];
-    for (i, gk) in grid.out_idx.iter().zip(g) {
-        by_index[*i] = Some(match by_index[*i].take() {
-            Some(x) => x + gk.clone(),
-            None => gk.clone(),
-        });
+/// Step `n ≥ 1` of the march: `y_n` (and, when `store`, the iterates `q⁰..q^{K−1}` that fed
+/// `f` before it) from the history `fs` of `f_0..f_{n−1}`; then pushes `f_n` onto `fs`.
+#[allow(clippy::too_many_arguments)]
+fn step<const D: usize>(
+    f: &mut dyn FnMut(f64, Tensor<D>) -> Tensor<D>,
+    y0: &Tensor<D>,
+    fs: &mut HistorySum<'_>,
+    grid: &UniformGrid,
+    n: usize,
+    a: Option<&Kernel<f64>>,
+    iters: usize,
+    store: bool,
+) -> Result<(Tensor<D>, Vec<Tensor<D>>)> {
+    let dims = y0.dims();
+    let t = grid.t(n);
+    let p = add_opt(y0.clone(), fs.sum_b(), dims);
+    let mut y = p;
+    let mut its = Vec::new();
+    if let Some(a) = a {
+        let s = add_opt(y0.clone(), fs.sum_a(), dims);
+        for _ in 0..iters {
+            if store {
+                its.push(y.clone());
+            }
+            y = s.clone() + f(t, y).mul_scalar(a.toe[0]);
+        }
     }
-    by_index
+    check(&y, t, n)?;
+    fs.push(flat(f(t, y.clone())));
+    Ok((y, its))
 }
 
 /// Forward march; `f` evaluates on plain or autodiff tensors.
@@ -124,30 +146,129 @@ pub(crate) fn forward<const D: usize>(
     history: History,
     store: bool,
 ) -> Result<FdeTrajectory<D>> {
-    let dims = y0.dims();
     let mut fs = HistorySum::new(history, alpha, grid.h, grid.n_steps, b, a);
     let mut rec = Recorder::new(grid, store);
     rec.record(0, &y0, vec![]);
     fs.push(flat(f(grid.t(0), y0.clone())));
     for n in 1..=grid.n_steps {
-        let t = grid.t(n);
-        let p = add_opt(y0.clone(), fs.sum_b(), dims);
-        let mut y = p;
-        let mut its = Vec::new();
-        if let Some(a) = a {
-            let s = add_opt(y0.clone(), fs.sum_a(), dims);
-            for _ in 0..iters {
-                if store {
-                    its.push(y.clone());
-                }
-                y = s.clone() + f(t, y).mul_scalar(a.toe[0]);
-            }
-        }
-        check(&y, t, n)?;
-        fs.push(flat(f(t, y.clone())));
+        let (y, its) = step(f, &y0, &mut fs, grid, n, a, iters, store)?;
         rec.record(n, &y, its);
     }
     Ok(rec.finish(fs.bytes()))
+}
+
+/// Checkpoints of a fast-history march: the whole solver state `(modes, window)` before the
+/// first step of each segment, so a segment can be replayed without the steps before it.
+#[derive(Debug, Clone)]
+pub(crate) struct Snapshots {
+    /// Steps per segment (the last may be shorter).
+    every: usize,
+    /// The history of `f_0..f_{lo−1}` before segment `[lo, lo + every)`, `lo = 1 + k·every`.
+    states: Vec<SoeHistory>,
+    /// Bytes the snapshots hold.
+    pub bytes: usize,
+}
+
+/// Forward march with fast history keeping `segments` snapshots of the solver state instead
+/// of the step states (`Method::Checkpointed` with `History::Fast`).
+#[allow(clippy::too_many_arguments)]
+pub(crate) fn forward_snapshots<const D: usize>(
+    f: &mut dyn FnMut(f64, Tensor<D>) -> Tensor<D>,
+    y0: Tensor<D>,
+    grid: &UniformGrid,
+    b: &Kernel<f64>,
+    a: Option<&Kernel<f64>>,
+    iters: usize,
+    alpha: f64,
+    tol: f64,
+    segments: usize,
+) -> Result<(FdeTrajectory<D>, Snapshots)> {
+    let nn = grid.n_steps;
+    let every = nn.div_ceil(segments.max(1)).max(1);
+    let mut fs = HistorySum::new(History::Fast { tol }, alpha, grid.h, nn, b, a);
+    let mut rec = Recorder::new(grid, false);
+    let mut snaps = Snapshots { every, states: Vec::with_capacity(nn.div_ceil(every)), bytes: 0 };
+    rec.record(0, &y0, vec![]);
+    fs.push(flat(f(grid.t(0), y0.clone())));
+    for n in 1..=nn {
+        if (n - 1) % every == 0 {
+            let s = fs.snapshot().expect("fast history holds a snapshot; this is a bug");
+            snaps.bytes += s.bytes();
+            snaps.states.push(s);
+        }
+        let (y, _) = step(f, &y0, &mut fs, grid, n, a, iters, false)?;
+        rec.record(n, &y, vec![]);
+    }
+    let held = fs.bytes() + snaps.bytes;
+    Ok((rec.finish(held), snaps))
+}
+
+/// The states of a march, newest first, for the reverse sweep: `(y_n, iterates of step n)`
+/// for `n = N, N−1, …, 0`.
+pub(crate) trait ReverseStates<const D: usize> {
+    /// `(y_n, q⁰..q^{K−1})`; called once for each `n` from `N` down to 0.
+    fn state(&mut self, n: usize) -> Result<(Tensor<D>, Vec<Tensor<D>>)>;
+    /// Bytes held by the states at most.
+    fn peak_bytes(&self) -> usize;
+}
+
+impl<const D: usize> ReverseStates<D> for &FdeTrajectory<D> {
+    fn state(&mut self, n: usize) -> Result<(Tensor<D>, Vec<Tensor<D>>)> {
+        let its = if n == 0 { vec![] } else { self.iterates[n - 1].clone() };
+        Ok((self.states[n].clone(), its))
+    }
+
+    fn peak_bytes(&self) -> usize {
+        let per = self.states.first().map(bytes).unwrap_or(0);
+        (self.states.len() + self.iterates.iter().map(Vec::len).sum::<usize>()) * per
+    }
+}
+
+/// Replays segments from [`Snapshots`]: the states of one segment at a time.
+pub(crate) struct Replay<'a, const D: usize> {
+    pub f: &'a mut dyn FnMut(f64, Tensor<D>) -> Tensor<D>,
+    pub y0: Tensor<D>,
+    pub grid: &'a UniformGrid,
+    pub snaps: &'a Snapshots,
+    pub a: Option<&'a Kernel<f64>>,
+    pub iters: usize,
+    /// The replayed segment: its first step and its states, oldest first.
+    pub seg: Option<(usize, Vec<(Tensor<D>, Vec<Tensor<D>>)>)>,
+    pub seg_peak: usize,
+    pub replayed: usize,
+}
+
+impl<const D: usize> ReverseStates<D> for Replay<'_, D> {
+    fn state(&mut self, n: usize) -> Result<(Tensor<D>, Vec<Tensor<D>>)> {
+        if n == 0 {
+            self.seg = None;
+            return Ok((self.y0.clone(), vec![]));
+        }
+        let k = (n - 1) / self.snaps.every;
+        let lo = 1 + k * self.snaps.every;
+        if self.seg.as_ref().is_none_or(|(l, _)| *l != lo) {
+            self.seg = None; // free the later segment before replaying this one
+            let hi = (lo + self.snaps.every).min(self.grid.n_steps + 1);
+            let mut fs = HistorySum::Fast(Box::new(self.snaps.states[k].clone()));
+            let mut states = Vec::with_capacity(hi - lo);
+            for m in lo..hi {
+                states.push(step(self.f, &self.y0, &mut fs, self.grid, m, self.a, self.iters, true)?);
+            }
+            self.replayed += hi - lo;
+            let per = bytes(&self.y0);
+            let held = states.iter().map(|(_, its)| 1 + its.len()).sum::<usize>() * per + fs.bytes();
+            self.seg_peak = self.seg_peak.max(held);
+            self.seg = Some((lo, states));
+        }
+        let (_, states) = self.seg.as_mut().expect("the segment was just replayed");
+        // Steps are read newest first: pop them, freeing each once its adjoint step is done.
+        let (y, its) = states.pop().expect("the segment holds step n; this is a bug");
+        Ok((y, its))
+    }
+
+    fn peak_bytes(&self) -> usize {
+        self.snaps.bytes + self.seg_peak
+    }
 }
 
 /// The exact discrete adjoint. Returns `(∂L/∂y0, ∂L/∂α)` (`None` for fast history) and adds
@@ -155,7 +276,7 @@ pub(crate) fn forward<const D: usize>(
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     ev: &mut Evaluator<'_, D, F>,
-    tr: &FdeTrajectory<D>,
+    states: &mut dyn ReverseStates<D>,
     grid: &UniformGrid,
     b: (&Kernel<f64>, &Kernel<f64>),
     a: Option<(&Kernel<f64>, &Kernel<f64>)>,
@@ -164,26 +285,32 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     g: &[Tensor<D>],
     grads: &mut ParamGrads<F>,
     stats: &mut Stats,
-) -> (Tensor<D>, Option<f64>) {
+) -> Result<(Tensor<D>, Option<f64>)> {
     let nn = grid.n_steps;
-    let dims = tr.states[0].dims();
-    let zero = tr.states[0].zeros_like();
+    let (y_last, its_last) = states.state(nn)?;
+    let dims = y_last.dims();
+    let zero = y_last.zeros_like();
+    let mut last = Some((y_last, its_last));
     let mut rev = HistoryTranspose::new(history, alpha, grid.h, nn, b, a);
     let with_alpha = rev.has_alpha();
     let mut y0_bar = zero.clone();
     let mut dalpha = 0.0;
     // Loss cotangents per grid index.
-    let loss_bar = cotangents_by_index(grid, g);
+    let loss_bar = OnGrid::new(&grid.out_idx, g);
     for n in (0..=nn).rev() {
         let t = grid.t(n);
         let (fbar, fbar_da) = rev.sum(n);
         let fbar = add_opt(zero.clone(), fbar, dims);
-        let (f_n, jt) = ev.eval_and_vjp(t, tr.states[n].clone(), fbar, grads);
+        let (y_n, its) = match last.take() {
+            Some(s) => s,
+            None => states.state(n)?,
+        };
+        let (f_n, jt) = ev.eval_and_vjp(t, y_n, fbar, grads);
         if let Some(da) = fbar_da {
             dalpha += dot(f_n, unflat(da, dims));
         }
         let mut y_bar = jt;
-        if let Some(lb) = &loss_bar[n] {
+        if let Some(lb) = loss_bar.get(n) {
             y_bar = y_bar + lb.clone();
         }
         if n == 0 {
@@ -194,7 +321,6 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
         let mut q_bar = y_bar;
         let mut s_bar = zero.clone();
         if let Some((av, ad)) = a {
-            let its = &tr.iterates[n - 1];
             for q in its.iter().rev() {
                 s_bar = s_bar + q_bar.clone();
                 let (phi, jt) = ev.eval_and_vjp(t, q.clone(), q_bar.clone().mul_scalar(av.toe[0]), grads);
@@ -209,8 +335,6 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     }
     stats.field_evals += ev.n_evals;
     stats.vjps += ev.n_vjps;
-    let per = bytes(&zero);
-    let stored = tr.states.len() + tr.iterates.iter().map(Vec::len).sum::<usize>();
-    stats.peak_stored_bytes = stats.peak_stored_bytes.max(stored * per + rev.bytes());
-    (y0_bar, with_alpha.then_some(dalpha))
+    stats.peak_stored_bytes = stats.peak_stored_bytes.max(states.peak_bytes() + rev.bytes());
+    Ok((y0_bar, with_alpha.then_some(dalpha)))
 }

@@ -75,7 +75,7 @@
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
-use super::on_grid;
+use super::OnGrid;
 use crate::error::{Error, Result};
 use crate::fde::grid::UniformGrid;
 use crate::fde::history::{History, RowStore};
@@ -118,7 +118,7 @@ pub(crate) fn backward<const D: usize, F: VectorField<D>>(
     let dims = tr.states[0].dims();
     let zero = tr.states[0].zeros_like();
     let w = rectangle(alpha, grid.h, nn);
-    let obs = on_grid(&grid.out_idx, nn + 1, g);
+    let obs = OnGrid::new(&grid.out_idx, g);
     let mut ev = Evaluator::new(field);
     let mut grads = ParamGrads::new();
     // `½ J_nᵀ ν` at point n, adding `½ νᵀ F_θ` there to the parameter gradient (½ is exact).
@@ -133,7 +133,7 @@ pub(crate) fn backward<const D: usize, F: VectorField<D>>(
         let pushed = nn - 1 - j; // n = N, …, j+2
         let wts: Vec<f64> = (0..pushed).map(|i| w[nn - i - 1 - j]).collect();
         let mut r = add_opt(zero.clone(), masses.weighted_sum(0, &wts), dims);
-        if let Some(gn) = &obs[j + 1] {
+        if let Some(gn) = obs.get(j + 1) {
             r = r + gn.clone().mul_scalar(w[0]);
         }
         // Predictor: the cell's own half of the mass at t_{j+1} guessed from ν_{j+1}.
@@ -148,7 +148,7 @@ pub(crate) fn backward<const D: usize, F: VectorField<D>>(
             None => new_half,
         };
         let nu = r + m.clone().mul_scalar(w[0]);
-        let e = match &obs[j + 1] {
+        let e = match obs.get(j + 1) {
             Some(gn) => m + gn.clone(),
             None => m,
         };
@@ -158,7 +158,7 @@ pub(crate) fn backward<const D: usize, F: VectorField<D>>(
     }
     let nu0 = nu_next.expect("at least one step; this is a bug");
     y0_bar = y0_bar + half_jt(&mut ev, 0, nu0);
-    if let Some(g0) = &obs[0] {
+    if let Some(g0) = obs.get(0) {
         y0_bar = y0_bar + g0.clone();
     }
     stats.field_evals += ev.n_evals;

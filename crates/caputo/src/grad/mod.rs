@@ -9,7 +9,7 @@
 //! | method | exact? | memory | applies to |
 //! |---|---|---|---|
 //! | [`Method::Direct`] | yes | steps × network activations (the whole graph) | ODE, FDE |
-//! | [`Method::Checkpointed`] | yes | ODE: segment states + one segment's graph; FDE: every state and history row (`O(N·d)`) + one segment's graph ([`fde_checkpoint`]) | ODE, FDE (not with fast history) |
+//! | [`Method::Checkpointed`] | yes | ODE: segment states + one segment's graph; FDE dense history: every state and history row (`O(N·d)`) + one segment's graph; FDE fast history: `S` compressed states + one segment, `O(√N·d)` ([`fde_checkpoint`]) | ODE, FDE |
 //! | [`Method::SymplecticAdjoint`] | yes (to rounding) | step states + one step's stages | ODE |
 //! | [`Method::DiscreteAdjoint`] | yes (to rounding) | step states (+ predictors) | FDE (and ODE: same as symplectic) |
 //! | [`Method::ContinuousAdjoint`] | no (approximate, converges with h or tol; FDE: order ≈ 1+α with ABM) | outputs only (ODE); states (FDE, [`fde_continuous`]) | ODE, FDE (Caputo single-term schemes, dense or fast history) |
@@ -133,17 +133,28 @@ pub struct Grads<const D: usize> {
     pub stats: Stats,
 }
 
-/// The loss cotangents summed per grid index `0..n_points` (`None` where no output time
-/// falls), from the grid index of each output time.
-pub(crate) fn on_grid<const D: usize>(out_idx: &[usize], n_points: usize, g: &[Tensor<D>]) -> Vec<Option<Tensor<D>>> {
-    let mut by_index: Vec<Option<Tensor<D>>> = vec![None; n_points];
-    for (i, gk) in out_idx.iter().zip(g) {
-        by_index[*i] = Some(match by_index[*i].take() {
-            Some(x) => x + gk.clone(),
-            None => gk.clone(),
-        });
+/// The loss cotangents `∂L/∂y_n` by grid index, summed where output times coincide. Sparse:
+/// memory grows with the number of outputs, not with the number of steps.
+pub(crate) struct OnGrid<const D: usize>(std::collections::BTreeMap<usize, Tensor<D>>);
+
+impl<const D: usize> OnGrid<D> {
+    /// The cotangents `g` of the outputs at grid indices `out_idx`.
+    pub(crate) fn new(out_idx: &[usize], g: &[Tensor<D>]) -> Self {
+        let mut by_index = std::collections::BTreeMap::new();
+        for (i, gk) in out_idx.iter().zip(g) {
+            let sum = match by_index.remove(i) {
+                Some(x) => x + gk.clone(),
+                None => gk.clone(),
+            };
+            by_index.insert(*i, sum);
+        }
+        Self(by_index)
     }
-    by_index
+
+    /// The cotangent at grid index `n`, if an output lies there.
+    pub(crate) fn get(&self, n: usize) -> Option<&Tensor<D>> {
+        self.0.get(&n)
+    }
 }
 
 /// Checks that one cotangent per output time was given, each of the state's shape.

@@ -93,7 +93,7 @@
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
-use super::on_grid;
+use super::OnGrid;
 use crate::error::{Error, Result};
 use crate::fde::grid::UniformGrid;
 use crate::fde::history::{History, HistorySum, RowStore};
@@ -152,20 +152,19 @@ pub(crate) fn backward<const D: usize, F: VectorField<D>>(
     let nn = grid.n_steps;
     let dims = tr.states[0].dims();
     let zero = tr.states[0].zeros_like();
-    // Loss cotangents by reversed index k (forward index N − k).
-    let mut jump = on_grid(&grid.out_idx, nn + 1, g);
-    jump.reverse();
+    // Loss cotangents by forward index; the reversed index k reads `obs.get(N − k)`.
+    let obs = OnGrid::new(&grid.out_idx, g);
     let mut ev = Evaluator::new(field);
     let mut grads = ParamGrads::new();
     let hist_bytes;
     let a_end = match disc {
         Discretisation::Volterra { b, a: None, alpha, .. } => {
             let mut hist = HistorySum::new(history, *alpha, grid.h, nn, b, None);
-            let mut anchor = jump[0].clone().unwrap_or_else(|| zero.clone());
+            let mut anchor = obs.get(nn).cloned().unwrap_or_else(|| zero.clone());
             let mut a = anchor.clone();
             for k in 0..nn {
                 hist.push(flat(jt_a(&mut ev, &mut grads, grid, tr, k, &a)));
-                if let Some(j) = &jump[k + 1] {
+                if let Some(j) = obs.get(nn - k - 1) {
                     anchor = anchor + j.clone();
                 }
                 a = add_opt(anchor.clone(), hist.sum_b(), dims);
@@ -178,10 +177,11 @@ pub(crate) fn backward<const D: usize, F: VectorField<D>>(
             let ratio = sigma / d0;
             // Rows u_k = a_k − A_k (Caputo, A_k the anchored constant) or a_k (RL).
             let mut rows = RowStore::new();
-            let mut anchor = jump[0].clone().unwrap_or_else(|| zero.clone());
+            let mut anchor = obs.get(nn).cloned().unwrap_or_else(|| zero.clone());
             let mut a = anchor.clone();
             rows.push(flat(if caputo { zero.clone() } else { a.clone() }));
-            for (k, jump_k) in jump.iter().enumerate().skip(1) {
+            for k in 1..=nn {
+                let jump_k = obs.get(nn - k);
                 let ja = jt_a(&mut ev, &mut grads, grid, tr, k - 1, &a);
                 let lo = history.first(k);
                 let mut u = ja.mul_scalar(ratio);
