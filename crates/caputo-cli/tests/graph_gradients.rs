@@ -7,6 +7,7 @@ use burn::module::{Module, Param};
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use caputo::VectorField;
+use caputo::fde::History;
 use caputo::field::{Evaluator, ParamGrads};
 use caputo::grad::Method;
 use caputo::special::gamma;
@@ -113,7 +114,16 @@ fn sparse_propagation_vjp_passes_the_dot_product_identity() {
 }
 
 fn block(kind: ModelKind, scheme: &str, method: Method, alpha: f64, n_steps: usize) -> BlockConfig {
-    BlockConfig { kind, alpha, learn_alpha: false, t1: 1.5, n_steps, scheme: scheme.into(), method }
+    BlockConfig {
+        kind,
+        alpha,
+        learn_alpha: false,
+        t1: 1.5,
+        n_steps,
+        scheme: scheme.into(),
+        method,
+        history: History::Dense,
+    }
 }
 
 /// A model whose attention is not uniform (`init` starts `W_Q` at zero, where `∂L/∂W_K = 0`).
@@ -196,6 +206,26 @@ fn grand_nl_and_adjacency_discrete_adjoint_match_direct() {
         let e = max_rel_diff(&adj, &dir);
         eprintln!("{}: discrete adjoint vs direct {e:e}", kind.name());
         assert!(e < 1e-8, "{}: {e:e}", kind.name());
+    }
+}
+
+#[test]
+fn fast_history_block_gradients_agree_across_methods() {
+    // --history fast: the discrete adjoint and the checkpointed compressed state both equal
+    // direct backpropagation through the fast scheme.
+    let g = small_graph();
+    let m = model_for(&g, ModelKind::GrandL);
+    let p = |method: Method| {
+        let b = BlockConfig {
+            history: History::Fast { tol: 1e-8 },
+            ..block(ModelKind::GrandL, "predictor", method, 0.6, 24)
+        };
+        GraphProblem::new(g.clone(), b, 0.0, 0.0).unwrap()
+    };
+    let dir = grads(&p(Method::Direct), &m);
+    for method in [Method::DiscreteAdjoint, Method::Checkpointed { segments: 5 }] {
+        let e = max_rel_diff(&grads(&p(method.clone()), &m), &dir);
+        assert!(e < 1e-8, "{}: {e:e}", method.name());
     }
 }
 

@@ -24,6 +24,7 @@ fn step_peak(g: &GraphData, m: &GraphModel, kind: ModelKind, method: &Method, n_
         n_steps,
         scheme: "predictor".into(),
         method: method.clone(),
+        history: caputo::fde::History::Dense,
     };
     let p = GraphProblem::new(g.clone(), block, 0.0, 0.0).unwrap();
     let base = caputo_cli::alloc::reset_peak();

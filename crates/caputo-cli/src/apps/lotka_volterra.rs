@@ -682,12 +682,13 @@ pub fn setup(args: &LvArgs) -> anyhow::Result<Setup> {
         return Err(bad(format!("--noise {}: must be a non-negative relative level (0.05 = 5%)", args.noise)));
     }
     let method = Method::by_name(&args.method).map_err(|e| bad(format!("--method {}: {e}", args.method)))?;
-    if !args.compare {
-        // Ask the library up front, so an unsupported method fails before any work.
-        fde_supported(&method).map_err(|e| bad(format!("--method {}: {e}", args.method)))?;
-    }
     let scheme0 =
         scheme::by_name(&args.scheme, args.alpha).map_err(|e| bad(format!("--scheme {}: {e}", args.scheme)))?;
+    if !args.compare {
+        // Ask the library up front, so an unsupported method fails before any work.
+        fde_supported(&method, &scheme0)
+            .map_err(|e| bad(format!("--method {} with --scheme {}: {e}", args.method, args.scheme)))?;
+    }
     if args.learn_alpha && matches!(scheme0, Scheme::MultiTerm { .. }) {
         return Err(bad("--learn-alpha does not apply to the multi-term scheme (its orders are fixed numbers)"));
     }
@@ -1123,21 +1124,12 @@ pub struct Comparison {
     pub adjoint_to_direct_peak_memory: Option<f64>,
 }
 
-/// Whether `m` supports fractional solves (asks the library on a two-step solve).
-pub fn fde_supported(m: &Method) -> Result<(), caputo::Error> {
+/// Whether `m` supports fractional solves with `scheme` (asks the library on a two-step solve).
+pub fn fde_supported(m: &Method, scheme: &Scheme) -> Result<(), caputo::Error> {
     let dev = f64_device();
     let f = LotkaVolterra::new(TRUE_PARAMS, &dev);
-    fde_forward(
-        &f,
-        from_vec(Y0.to_vec(), [2], &dev.inner()),
-        0.8,
-        &[0.0, 0.1],
-        2,
-        &Scheme::Abm { corrector_iters: 1 },
-        History::Dense,
-        m,
-    )
-    .map(|_| ())
+    fde_forward(&f, from_vec(Y0.to_vec(), [2], &dev.inner()), 0.8, &[0.0, 0.1], 2, scheme, History::Dense, m)
+        .map(|_| ())
 }
 
 fn compare(args: &LvArgs, s: &Setup) -> anyhow::Result<LvResults> {
@@ -1162,7 +1154,8 @@ fn compare(args: &LvArgs, s: &Setup) -> anyhow::Result<LvResults> {
             wall_time_s: None,
             peak_memory_bytes: None,
         };
-        if let Err(e) = fde_supported(&m) {
+        let sc = scheme::by_name(&args.scheme, args.alpha)?;
+        if let Err(e) = fde_supported(&m, &sc) {
             row.supported = false;
             row.note = Some(e.to_string());
             rows.push(row);
@@ -1296,6 +1289,14 @@ mod tests {
         for i in 0..2 {
             assert!((a[i] - b[i]).abs() < 1e-14 * b[i].abs().max(1.0), "{a:?} vs {b:?}");
         }
+    }
+
+    #[test]
+    fn support_is_asked_for_the_chosen_scheme() {
+        // torchfde's adjoint exists for the predictor, not for the ABM corrector.
+        assert!(fde_supported(&Method::PaperAdjoint, &Scheme::Predictor).is_ok());
+        assert!(fde_supported(&Method::PaperAdjoint, &Scheme::Abm { corrector_iters: 1 }).is_err());
+        assert!(fde_supported(&Method::DiscreteAdjoint, &Scheme::Abm { corrector_iters: 1 }).is_ok());
     }
 
     #[test]

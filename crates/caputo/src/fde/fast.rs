@@ -295,7 +295,14 @@ pub(crate) struct SoeHistory {
 
 impl SoeHistory {
     pub(crate) fn new(plan: FastPlan) -> Self {
-        Self { plan: std::sync::Arc::new(plan), ring: VecDeque::with_capacity(WINDOW + 1), modes: None, first: None, consts: None, len: 0 }
+        Self {
+            plan: std::sync::Arc::new(plan),
+            ring: VecDeque::with_capacity(WINDOW + 1),
+            modes: None,
+            first: None,
+            consts: None,
+            len: 0,
+        }
     }
 
     /// Appends `f_n` (`n` = rows pushed so far).

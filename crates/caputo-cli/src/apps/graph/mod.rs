@@ -34,6 +34,11 @@
 //! `∂L/∂α` (discrete adjoint only). The shared [`crate::train`] loop gives progress bars,
 //! atomic checkpoints (`--checkpoint-every K`, `--resume DIR`) and the outputs.
 //!
+//! Long horizons: `--history fast --tol ε` solves the block with the sum-of-exponentials
+//! history ([`caputo::fde::History::Fast`]; predictor and abm), linear in the number of steps;
+//! with `--method checkpointed` the gradient then keeps only a few compressed solver states
+//! ([`caputo::grad::fde_checkpoint`]). No `∂L/∂α` there, so not with `--learn-alpha`.
+//!
 //! # Outputs (`--out DIR`, default `out/graph`)
 //!
 //! `results.json` (accuracies, best validation epoch and its test accuracy, time per epoch,
@@ -49,7 +54,7 @@ pub mod step;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use caputo::fde::{Scheme, scheme};
+use caputo::fde::{History, Scheme, scheme};
 use caputo::grad::Method;
 use caputo::stats::Stats;
 use rand_chacha::ChaCha8Rng;
@@ -122,6 +127,12 @@ pub struct GraphArgs {
     /// Fractional scheme (predictor, abm, l1, gl, trapezoid, …).
     #[arg(long, default_value = "predictor")]
     pub scheme: String,
+    /// History of the scheme: dense (exact), or fast (sum-of-exponentials, linear time; predictor and abm; no --learn-alpha).
+    #[arg(long, default_value = "dense", value_name = "dense|fast")]
+    pub history: String,
+    /// Kernel accuracy of --history fast.
+    #[arg(long, default_value_t = 1e-8)]
+    pub tol: f64,
     /// Gradient method: direct, discrete-adjoint (exact; ∂L/∂α), or any other the library supports for fractional solves (checkpointed, continuous-adjoint, paper-adjoint).
     #[arg(long, default_value = "discrete-adjoint")]
     pub method: String,
@@ -268,6 +279,15 @@ pub fn n_steps(t1: f64, step: f64) -> usize {
     ((t1 / step).round() as usize).max(1)
 }
 
+/// The history from `--history` and `--tol`.
+pub fn history(args: &GraphArgs) -> anyhow::Result<History> {
+    match args.history.as_str() {
+        "dense" => Ok(History::Dense),
+        "fast" => Ok(History::Fast { tol: args.tol }),
+        h => Err(bad(format!("--history {h}: unknown (dense, fast)"))),
+    }
+}
+
 fn validate(args: &GraphArgs) -> anyhow::Result<Method> {
     if !(args.alpha.is_finite() && args.alpha > 0.0 && args.alpha <= 1.0) {
         return Err(bad(format!("--alpha {}: the fractional order must be in (0, 1]", args.alpha)));
@@ -298,9 +318,13 @@ fn validate(args: &GraphArgs) -> anyhow::Result<Method> {
     }
     let method = Method::by_name(&args.method).map_err(|e| bad(format!("--method {}: {e}", args.method)))?;
     let s = scheme::by_name(&args.scheme, args.alpha).map_err(|e| bad(format!("--scheme {}: {e}", args.scheme)))?;
+    let h = history(args)?;
     if !args.compare {
-        supported(&method, &s, args.alpha)
+        supported(&method, &s, args.alpha, h)
             .map_err(|e| bad(format!("--method {} with --scheme {}: {e}", args.method, args.scheme)))?;
+    }
+    if args.learn_alpha && matches!(h, History::Fast { .. }) {
+        return Err(bad("--learn-alpha needs ∂L/∂α, which fast history does not give; use --history dense"));
     }
     if args.learn_alpha && matches!(s, Scheme::MultiTerm { .. }) {
         return Err(bad("--learn-alpha does not apply to the multi-term scheme (its orders are fixed numbers)"));
@@ -315,12 +339,13 @@ fn validate(args: &GraphArgs) -> anyhow::Result<Method> {
 }
 
 /// Whether the library supports gradient `method` for fractional solves with `scheme` (asks it
-/// on a two-step solve of `D^α y = −y`, so an unsupported combination fails before any work).
-pub fn supported(method: &Method, scheme: &Scheme, alpha: f64) -> Result<(), caputo::Error> {
+/// and `history` on a two-step solve of `D^α y = −y`, so an unsupported combination fails
+/// before any work).
+pub fn supported(method: &Method, scheme: &Scheme, alpha: f64, history: History) -> Result<(), caputo::Error> {
     let plain = caputo::testkit::f64_device().inner();
     let field = caputo::FnField::new(|_t: f64, y: burn::tensor::Tensor<1>| -y);
     let y0 = caputo::tensor::from_vec(vec![1.0], [1], &plain);
-    caputo::fde::fde_forward(&field, y0, alpha, &[0.0, 0.1], 2, scheme, caputo::fde::History::Dense, method).map(drop)
+    caputo::fde::fde_forward(&field, y0, alpha, &[0.0, 0.1], 2, scheme, history, method).map(drop)
 }
 
 /// Validates the flags and loads the data.
@@ -349,6 +374,7 @@ pub fn setup_with(args: &GraphArgs, data: GraphData, source: String) -> anyhow::
         n_steps: n_steps(args.t1, args.step),
         scheme: args.scheme.clone(),
         method,
+        history: history(args)?,
     };
     let problem = GraphProblem::new(data, block, args.dropout, args.weight_decay)?;
     Ok(Setup { problem, config, source, fingerprint: fp })
@@ -368,6 +394,7 @@ pub fn run_config(args: &GraphArgs, s: &Setup) -> serde_json::Value {
         "n_steps": b.n_steps,
         "scheme": b.scheme,
         "method": b.method.name(),
+        "history": format!("{:?}", b.history),
         "dropout": s.problem.dropout,
         "weight_decay": s.problem.weight_decay,
         "lr": args.lr,

@@ -47,6 +47,8 @@ pub struct BlockConfig {
     pub scheme: String,
     /// How gradients go through the block.
     pub method: Method,
+    /// The scheme's history: dense, or fast (sum of exponentials) for long horizons.
+    pub history: History,
 }
 
 impl BlockConfig {
@@ -217,7 +219,7 @@ pub fn loss_and_grads(
         EdgeWeights::AtStart(p) => Some(p.id),
         _ => None,
     };
-    let (sol, pb) = fde_forward(&field, h0, alpha, &problem.t(), b.n_steps, &scheme, History::Dense, &b.method)?;
+    let (sol, pb) = fde_forward(&field, h0, alpha, &problem.t(), b.n_steps, &scheme, b.history, &b.method)?;
     let y_t = sol.y[1].clone().autodiff().require_grad();
     drop(sol);
     let logits = model.dec.forward(y_t.clone()).select(0, problem.train_idx.clone());
@@ -269,7 +271,7 @@ pub fn predict(problem: &GraphProblem, model: &GraphModel) -> anyhow::Result<Vec
     let h0 = m.enc.forward(problem.features.clone());
     let a0 = (b.kind == ModelKind::GrandL).then(|| m.attention_at_start(&problem.graph, h0.clone()));
     let field = m.field(b.kind, &problem.graph, a0, &problem.sym_weights);
-    let sol = solve(&field, h0, alpha, &problem.t(), b.n_steps, &b.scheme(alpha)?, History::Dense)?;
+    let sol = solve(&field, h0, alpha, &problem.t(), b.n_steps, &b.scheme(alpha)?, b.history)?;
     let logits = m.dec.forward(sol.y[1].clone());
     let c = problem.data.n_classes;
     let v = to_vec(logits);
