@@ -243,28 +243,26 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                 Ok(Grads { y0, params, alpha: None, stats })
             }
             Tape::States(tr) => {
-                let _ = &self.method;
                 let disc = self.scheme.discretise(Dual::var(self.alpha), Dual::cst(self.grid.h), self.grid.n_steps);
-                let mut ev = Evaluator::new(self.field);
-                let mut grads = ParamGrads::new();
-                let (y0, alpha) = match disc {
+                match disc {
                     Discretisation::Volterra { b, a, .. } => {
-                        let (bv, bd) = b.split();
-                        let a = a.map(|a| a.split());
-                        volterra::adjoint(
-                            &mut ev,
+                        let (alpha, grid, history) = (self.alpha, &self.grid, self.history);
+                        let (y0, params, alpha) = volterra_adjoint(
+                            self.field,
+                            &b,
+                            a.as_ref(),
+                            alpha,
+                            grid,
+                            history,
                             &mut &tr,
-                            &self.grid,
-                            (&bv, &bd),
-                            a.as_ref().map(|(v, d)| (v, d)),
-                            self.alpha,
-                            self.history,
                             &g,
-                            &mut grads,
                             &mut stats,
-                        )?
+                        )?;
+                        Ok(Grads { y0, params, alpha, stats })
                     }
                     Discretisation::Derivative { d, sigma, caputo, new_point } => {
+                        let mut ev = Evaluator::new(self.field);
+                        let mut grads = ParamGrads::new();
                         let (dv, dd): (Kernel<f64>, Kernel<f64>) = d.split();
                         let c = Coefs {
                             sigma: sigma.v,
@@ -284,18 +282,16 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                             &mut grads,
                             &mut stats,
                         );
-                        (y0, Some(alpha))
+                        Ok(Grads { y0, params: grads.finish(), alpha: Some(alpha), stats })
                     }
-                };
-                Ok(Grads { y0, params: grads.finish(), alpha, stats })
+                }
             }
             Tape::Snapshots { y0, snaps } => {
                 let disc = self.scheme.discretise(Dual::var(self.alpha), Dual::cst(self.grid.h), self.grid.n_steps);
                 let Discretisation::Volterra { b, a, iters, .. } = disc else {
                     unreachable!("snapshots only for Volterra-form schemes; this is a bug")
                 };
-                let (bv, bd) = b.split();
-                let a = a.map(|a| a.split());
+                let a_value = a.as_ref().map(|a| a.split().0);
                 let mut replay_ev = Evaluator::new(self.field);
                 let mut f = |t: f64, y: Tensor<D>| replay_ev.eval(t, y);
                 let mut states = volterra::Replay {
@@ -303,30 +299,19 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                     y0,
                     grid: &self.grid,
                     snaps: &snaps,
-                    a: a.as_ref().map(|(v, _)| v),
+                    a: a_value.as_ref(),
                     iters,
                     seg: None,
                     seg_peak: 0,
                     replayed: 0,
                 };
-                let mut ev = Evaluator::new(self.field);
-                let mut grads = ParamGrads::new();
-                let (y0, alpha) = volterra::adjoint(
-                    &mut ev,
-                    &mut states,
-                    &self.grid,
-                    (&bv, &bd),
-                    a.as_ref().map(|(v, d)| (v, d)),
-                    self.alpha,
-                    self.history,
-                    &g,
-                    &mut grads,
-                    &mut stats,
-                )?;
+                let (alpha, grid, history) = (self.alpha, &self.grid, self.history);
+                let (y0, params, alpha) =
+                    volterra_adjoint(self.field, &b, a.as_ref(), alpha, grid, history, &mut states, &g, &mut stats)?;
                 stats.recomputed_steps += states.replayed;
                 drop(states);
                 stats.field_evals += replay_ev.n_evals;
-                Ok(Grads { y0, params: grads.finish(), alpha, stats })
+                Ok(Grads { y0, params, alpha, stats })
             }
             Tape::Replay(tr) => {
                 let (grid, history) = (&self.grid, self.history);
@@ -347,4 +332,37 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
             }
         }
     }
+}
+
+/// The exact discrete adjoint of a Volterra-form scheme over the forward `states` (stored or
+/// replayed): `(∂L/∂y0, ∂L/∂θ, ∂L/∂α)`; `b` and `a` carry the weights' α-derivatives.
+#[allow(clippy::too_many_arguments)]
+fn volterra_adjoint<const D: usize, F: VectorField<D>>(
+    field: &F,
+    b: &Kernel<Dual>,
+    a: Option<&Kernel<Dual>>,
+    alpha: f64,
+    grid: &UniformGrid,
+    history: History,
+    states: &mut dyn volterra::ReverseStates<D>,
+    g: &[Tensor<D>],
+    stats: &mut Stats,
+) -> Result<(Tensor<D>, burn::optim::GradientsParams, Option<f64>)> {
+    let (bv, bd) = b.split();
+    let a = a.map(|a| a.split());
+    let mut ev = Evaluator::new(field);
+    let mut grads = ParamGrads::new();
+    let (y0, dalpha) = volterra::adjoint(
+        &mut ev,
+        states,
+        grid,
+        (&bv, &bd),
+        a.as_ref().map(|(v, d)| (v, d)),
+        alpha,
+        history,
+        g,
+        &mut grads,
+        stats,
+    )?;
+    Ok((y0, grads.finish(), dalpha))
 }

@@ -146,15 +146,8 @@ pub(crate) fn forward<const D: usize>(
     history: History,
     store: bool,
 ) -> Result<FdeTrajectory<D>> {
-    let mut fs = HistorySum::new(history, alpha, grid.h, grid.n_steps, b, a);
-    let mut rec = Recorder::new(grid, store);
-    rec.record(0, &y0, vec![]);
-    fs.push(flat(f(grid.t(0), y0.clone())));
-    for n in 1..=grid.n_steps {
-        let (y, its) = step(f, &y0, &mut fs, grid, n, a, iters, store)?;
-        rec.record(n, &y, its);
-    }
-    Ok(rec.finish(fs.bytes()))
+    let fs = HistorySum::new(history, alpha, grid.h, grid.n_steps, b, a);
+    Ok(march(f, y0, grid, fs, a, iters, store, None)?.0)
 }
 
 /// Checkpoints of a fast-history march: the whole solver state `(modes, window)` before the
@@ -183,23 +176,39 @@ pub(crate) fn forward_snapshots<const D: usize>(
     tol: f64,
     segments: usize,
 ) -> Result<(FdeTrajectory<D>, Snapshots)> {
-    let nn = grid.n_steps;
-    let every = nn.div_ceil(segments.max(1)).max(1);
-    let mut fs = HistorySum::new(History::Fast { tol }, alpha, grid.h, nn, b, a);
-    let mut rec = Recorder::new(grid, false);
-    let mut snaps = Snapshots { every, states: Vec::with_capacity(nn.div_ceil(every)), bytes: 0 };
+    let every = grid.n_steps.div_ceil(segments.max(1)).max(1);
+    let fs = HistorySum::new(History::Fast { tol }, alpha, grid.h, grid.n_steps, b, a);
+    let (tr, snaps) = march(f, y0, grid, fs, a, iters, false, Some(every))?;
+    Ok((tr, snaps.expect("snapshots were requested; this is a bug")))
+}
+
+/// The march over the history `fs`; with `snapshot_every = Some(k)`, a snapshot of the
+/// (fast) history before steps `1, 1 + k, 1 + 2k, …`.
+#[allow(clippy::too_many_arguments)]
+fn march<const D: usize>(
+    f: &mut dyn FnMut(f64, Tensor<D>) -> Tensor<D>,
+    y0: Tensor<D>,
+    grid: &UniformGrid,
+    mut fs: HistorySum<'_>,
+    a: Option<&Kernel<f64>>,
+    iters: usize,
+    store: bool,
+    snapshot_every: Option<usize>,
+) -> Result<(FdeTrajectory<D>, Option<Snapshots>)> {
+    let mut snaps = snapshot_every.map(|every| Snapshots { every, states: vec![], bytes: 0 });
+    let mut rec = Recorder::new(grid, store);
     rec.record(0, &y0, vec![]);
     fs.push(flat(f(grid.t(0), y0.clone())));
-    for n in 1..=nn {
-        if (n - 1) % every == 0 {
-            let s = fs.snapshot().expect("fast history holds a snapshot; this is a bug");
-            snaps.bytes += s.bytes();
-            snaps.states.push(s);
+    for n in 1..=grid.n_steps {
+        if let Some(sn) = snaps.as_mut().filter(|sn| (n - 1) % sn.every == 0) {
+            let s = fs.snapshot().expect("snapshots need fast history; this is a bug");
+            sn.bytes += s.bytes();
+            sn.states.push(s);
         }
-        let (y, _) = step(f, &y0, &mut fs, grid, n, a, iters, false)?;
-        rec.record(n, &y, vec![]);
+        let (y, its) = step(f, &y0, &mut fs, grid, n, a, iters, store)?;
+        rec.record(n, &y, its);
     }
-    let held = fs.bytes() + snaps.bytes;
+    let held = fs.bytes() + snaps.as_ref().map_or(0, |s| s.bytes);
     Ok((rec.finish(held), snaps))
 }
 
