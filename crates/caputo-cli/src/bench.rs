@@ -6,6 +6,15 @@
 //!
 //! Peak bytes are the counting allocator's peak above the baseline during forward + backward
 //! (the binary installs [`crate::alloc::CountingAlloc`]).
+//!
+//! Each record also carries `grad_rel_err_vs_direct`: the gradient `(∂L/∂θ, ∂L/∂y0)` compared
+//! with `direct` on the same workload, scheme, history, dtype and `N`,
+//! `max|g − g_direct| / max|g_direct|` over all entries. The direct reference is computed once
+//! per `N` (reused when `direct` is itself among `--method`, which then runs first) and only
+//! for `N ≤ --reference-max-steps` (default 4000: beyond that direct backpropagation through a
+//! dense FDE history costs minutes and gigabytes); otherwise, and for `direct` itself, the
+//! field is `null` (test `bench_reports_the_gradient_error_against_direct_and_plot_bench_reads_it`
+//! in `tests/plot_bench.rs`).
 
 use std::time::Instant;
 
@@ -16,7 +25,7 @@ use caputo::fde::History;
 use caputo::grad::Method;
 use caputo::nn::MlpField;
 use rand::{RngCore, SeedableRng};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::problems::{parse_list, usage};
 
@@ -44,9 +53,17 @@ pub struct BenchArgs {
     /// Float type: f32 (as the peers' figures) or f64.
     #[arg(long, default_value = "f32")]
     pub dtype: String,
-    /// History of fractional schemes: dense or fast.
+    /// History of fractional schemes: dense, fast, or both side by side (`dense,fast`).
     #[arg(long, default_value = "dense")]
     pub history: String,
+    /// Segments of `checkpointed`: a number, or `auto` (fast history:
+    /// `fde::fast::checkpoint_segments`, the memory-optimal count; otherwise ⌈√N⌉).
+    #[arg(long, default_value = "auto")]
+    pub segments: String,
+    /// Largest N at which a fast-history run is compared with the dense-history solve
+    /// (`state_rel_err_vs_dense`; the dense solve costs O(N²)).
+    #[arg(long, default_value_t = 20_000)]
+    pub dense_reference_max_steps: usize,
     /// Kernel accuracy of the fast history.
     #[arg(long, default_value_t = 1e-10)]
     pub tol: f64,
@@ -56,10 +73,15 @@ pub struct BenchArgs {
     /// Sweep all combinations of --steps and --method (one line each).
     #[arg(long)]
     pub sweep: bool,
+    /// Largest N for which the gradient is compared with `direct` (`grad_rel_err_vs_direct`);
+    /// 0 turns the comparison off. Direct backpropagation through a dense FDE history costs
+    /// O(N²) time and a graph that grows faster than N, so large N are skipped by default.
+    #[arg(long, default_value_t = 4000)]
+    pub reference_max_steps: usize,
 }
 
-/// One measurement.
-#[derive(Debug, Clone, Serialize)]
+/// One measurement (one JSON line; `caputo plot-bench` reads these back).
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct BenchResult {
     /// Workload name.
     pub workload: String,
@@ -83,6 +105,70 @@ pub struct BenchResult {
     pub peak_bytes: usize,
     /// `Σ y(T)²`.
     pub loss: f64,
+    /// `max|g − g_direct| / max|g_direct|` over all entries of `(∂L/∂θ, ∂L/∂y0)`, against
+    /// `direct` on the same configuration; `None` (JSON `null`) for `direct` itself, above
+    /// `--reference-max-steps`, and in records written before this field existed.
+    #[serde(default)]
+    pub grad_rel_err_vs_direct: Option<f64>,
+    /// Segments of `checkpointed` (`None` for the other methods).
+    #[serde(default)]
+    pub segments: Option<usize>,
+    /// Fast history: `max|y(T) − y_dense(T)| / max|y_dense(T)|` against the dense-history solve
+    /// on the same grid (`None` for dense history and above `--dense-reference-max-steps`).
+    #[serde(default)]
+    pub state_rel_err_vs_dense: Option<f64>,
+}
+
+/// The fitted growth of time in N for one (method, history) of a sweep: the least-squares
+/// slope of `ln t` against `ln N` (one JSON line after the measurements, `"summary"` key).
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct BenchSummary {
+    /// Always `"time_exponent"`.
+    pub summary: String,
+    /// Workload name.
+    pub workload: String,
+    /// Method name.
+    pub method: String,
+    /// dense or fast.
+    pub history: String,
+    /// The step counts fitted.
+    pub steps: Vec<usize>,
+    /// Slope of the forward solve's time.
+    pub fwd_exponent: f64,
+    /// Slope of forward + backward.
+    pub fwd_bwd_exponent: f64,
+}
+
+/// Least-squares slope of `ln y` against `ln x`.
+pub fn loglog_slope(x: &[f64], y: &[f64]) -> f64 {
+    let (lx, ly): (Vec<f64>, Vec<f64>) = x.iter().zip(y).map(|(a, b)| (a.ln(), b.ln())).unzip();
+    let n = lx.len() as f64;
+    let (mx, my) = (lx.iter().sum::<f64>() / n, ly.iter().sum::<f64>() / n);
+    let sxy: f64 = lx.iter().zip(&ly).map(|(a, b)| (a - mx) * (b - my)).sum();
+    let sxx: f64 = lx.iter().map(|a| (a - mx) * (a - mx)).sum();
+    sxy / sxx
+}
+
+/// One run's measurements and its flattened gradient `(∂L/∂θ, ∂L/∂y0)`.
+struct Measured {
+    fwd_s: f64,
+    fwd_bwd_s: f64,
+    peak_bytes: usize,
+    loss: f64,
+    grad: Vec<f64>,
+    /// `y(T)` of the forward solve.
+    y_end: Vec<f64>,
+}
+
+/// `max|g − r| / max|r|` (the relative error of `g` against the reference `r`); `None` when
+/// the lengths differ or `r` is all zero.
+pub fn rel_err_max_abs(g: &[f64], r: &[f64]) -> Option<f64> {
+    let scale = r.iter().fold(0.0f64, |m, v| m.max(v.abs()));
+    if g.len() != r.len() || scale == 0.0 {
+        return None;
+    }
+    let diff = g.iter().zip(r).fold(0.0f64, |m, (a, b)| m.max((a - b).abs()));
+    Some(diff / scale)
 }
 
 struct Cfg {
@@ -93,7 +179,7 @@ struct Cfg {
     history: History,
 }
 
-fn run_once<const D: usize, F: VectorField<D>>(field: &F, y0: &Tensor<D>, c: &Cfg) -> Result<(f64, f64, usize, f64)> {
+fn run_once<const D: usize, F: VectorField<D>>(field: &F, y0: &Tensor<D>, c: &Cfg) -> Result<Measured> {
     let t = [0.0, 10.0];
     let fde = c.alpha < 1.0;
     let scheme = if fde { Some(caputo::fde::scheme::by_name(&c.scheme, c.alpha)?) } else { None };
@@ -101,12 +187,14 @@ fn run_once<const D: usize, F: VectorField<D>>(field: &F, y0: &Tensor<D>, c: &Cf
     let ctl = caputo::ode::StepControl::fixed(c.steps);
     // Forward only.
     let start = Instant::now();
-    match (&scheme, &tab) {
-        (Some(s), _) => drop(caputo::fde::solve(field, y0.clone(), c.alpha, &t, c.steps, s, c.history)?),
-        (_, Some(tb)) => drop(caputo::ode::solve(field, y0.clone(), &t, tb, &ctl)?),
+    let sol = match (&scheme, &tab) {
+        (Some(s), _) => caputo::fde::solve(field, y0.clone(), c.alpha, &t, c.steps, s, c.history)?,
+        (_, Some(tb)) => caputo::ode::solve(field, y0.clone(), &t, tb, &ctl)?,
         _ => unreachable!(),
-    }
+    };
     let fwd = start.elapsed().as_secs_f64();
+    let y_end = caputo::tensor::to_vec(sol.y.last().expect("outputs").clone());
+    drop(sol);
     // Forward + backward.
     let base = crate::alloc::reset_peak();
     let start = Instant::now();
@@ -115,25 +203,27 @@ fn run_once<const D: usize, F: VectorField<D>>(field: &F, y0: &Tensor<D>, c: &Cf
         let loss = caputo::tensor::dot(last.clone(), last.clone());
         (loss, vec![ys[0].zeros_like(), last.mul_scalar(2.0)])
     };
-    let loss = match (&scheme, &tab) {
+    let (loss, grads) = match (&scheme, &tab) {
         (Some(s), _) => {
             let (sol, pb) = caputo::fde::fde_forward(field, y0.clone(), c.alpha, &t, c.steps, s, c.history, &c.method)?;
             let (loss, g) = cot(&sol.y);
             drop(sol);
-            pb.backward(&g)?;
-            loss
+            (loss, pb.backward(&g)?)
         }
         (_, Some(tb)) => {
             let (sol, pb) = caputo::grad::ode_forward(field, y0.clone(), &t, tb, &ctl, &c.method)?;
             let (loss, g) = cot(&sol.y);
             drop(sol);
-            pb.backward(&g)?;
-            loss
+            (loss, pb.backward(&g)?)
         }
         _ => unreachable!(),
     };
     let total = start.elapsed().as_secs_f64();
-    Ok((fwd, total, crate::alloc::peak_bytes().saturating_sub(base), loss))
+    let peak = crate::alloc::peak_bytes().saturating_sub(base);
+    // Read back after the clock and the peak: copying the gradient out is not the method's cost.
+    let mut grad = caputo::testkit::flat_grads(field, &grads.params);
+    grad.extend(caputo::tensor::to_vec(grads.y0));
+    Ok(Measured { fwd_s: fwd, fwd_bwd_s: total, peak_bytes: peak, loss, grad, y_end })
 }
 
 fn gaussian(rng: &mut rand_chacha::ChaCha8Rng) -> f64 {
@@ -157,10 +247,21 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
     if !(args.alpha > 0.0 && args.alpha <= 1.0) {
         return Err(usage(format!("--alpha: {} is outside (0, 1]", args.alpha)));
     }
-    let history = match args.history.as_str() {
-        "dense" => History::Dense,
-        "fast" => History::Fast { tol: args.tol },
-        h => return Err(usage(format!("--history: unknown '{h}' (dense, fast)"))),
+    let histories: Vec<(String, History)> = args
+        .history
+        .split(',')
+        .map(|h| match h.trim() {
+            "dense" => Ok(("dense".to_string(), History::Dense)),
+            "fast" => Ok(("fast".to_string(), History::Fast { tol: args.tol })),
+            h => Err(usage(format!("--history: unknown '{h}' (dense, fast)"))),
+        })
+        .collect::<Result<_>>()?;
+    let fixed_segments = match args.segments.as_str() {
+        "auto" => None,
+        s => match s.parse::<usize>() {
+            Ok(k) if k >= 1 => Some(k),
+            _ => return Err(usage(format!("--segments: '{s}' is not a positive number or `auto`"))),
+        },
     };
     let scheme =
         args.scheme.clone().unwrap_or_else(|| if args.alpha < 1.0 { "predictor".into() } else { "rk4".into() });
@@ -173,46 +274,153 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
         .split(',')
         .map(|m| Method::by_name(m.trim()).map_err(|e| usage(e.to_string())))
         .collect::<Result<_>>()?;
-    if !args.sweep && (steps.len() > 1 || methods.len() > 1) {
-        return Err(usage("several --steps or --method values need --sweep"));
+    if !args.sweep && (steps.len() > 1 || methods.len() > 1 || histories.len() > 1) {
+        return Err(usage("several --steps, --method or --history values need --sweep"));
     }
+    let corrector_iters = match caputo::fde::scheme::by_name(&scheme, args.alpha.min(0.5)) {
+        Ok(caputo::fde::Scheme::Abm { corrector_iters }) => corrector_iters,
+        _ => 0,
+    };
+    // The method as run: `checkpointed` with its segment count.
+    let configured = |m: &Method, n: usize, history: History| -> Method {
+        match m {
+            Method::Checkpointed { .. } => Method::Checkpointed {
+                segments: fixed_segments.unwrap_or_else(|| match history {
+                    History::Fast { tol } => {
+                        caputo::fde::fast::checkpoint_segments(args.alpha, n, tol, corrector_iters)
+                    }
+                    _ => ((n as f64).sqrt().ceil() as usize).max(1),
+                }),
+            },
+            m => m.clone(),
+        }
+    };
+    if !matches!(args.workload.as_str(), "lv-mlp" | "wide") {
+        return Err(usage(format!("--workload: unknown '{}' (lv-mlp, wide)", args.workload)));
+    }
+    // `direct` first, so its gradient is the reference of the other methods at the same N.
+    let mut methods = methods;
+    methods.sort_by_key(|m| !matches!(m, Method::Direct));
+    let measure = |method: &Method, n: usize, history: History| -> Result<Measured> {
+        // The same network for every configuration, so methods are compared on one model.
+        dev.seed(0);
+        let cfg = Cfg { alpha: args.alpha, scheme: scheme.clone(), method: method.clone(), steps: n, history };
+        match args.workload.as_str() {
+            "lv-mlp" => {
+                let field = MlpField::new(&[2, 64, 64, 2], &dev);
+                let y0 = Tensor::<1>::from_data(burn::tensor::TensorData::new(vec![1.0f64, 0.5], [2]), &plain);
+                run_once(&field, &y0, &cfg)
+            }
+            "wide" => {
+                let field = MlpField::new(&[64, 256, 64], &dev);
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+                let v: Vec<f64> = (0..128 * 64).map(|_| 0.5 * gaussian(&mut rng)).collect();
+                let y0 = Tensor::<2>::from_data(burn::tensor::TensorData::new(v, [128, 64]), &plain);
+                run_once(&field, &y0, &cfg)
+            }
+            w => Err(usage(format!("--workload: unknown '{w}' (lv-mlp, wide)"))),
+        }
+    };
     let mut out = vec![];
     for &n in &steps {
-        for m in &methods {
-            // The same network for every configuration, so methods are compared on one model.
-            dev.seed(0);
-            let cfg = Cfg { alpha: args.alpha, scheme: scheme.clone(), method: m.clone(), steps: n, history };
-            let (fwd, total, peak, loss) = match args.workload.as_str() {
-                "lv-mlp" => {
-                    let field = MlpField::new(&[2, 64, 64, 2], &dev);
-                    let y0 = Tensor::<1>::from_data(burn::tensor::TensorData::new(vec![1.0f64, 0.5], [2]), &plain);
-                    run_once(&field, &y0, &cfg)?
+        // y(T) with dense history, the reference of the fast runs at this N.
+        let mut dense_end: Option<Vec<f64>> = None;
+        for (hname, history) in &histories {
+            let history = *history;
+            let want_reference = n <= args.reference_max_steps && methods.iter().any(|m| !matches!(m, Method::Direct));
+            let mut reference: Option<Vec<f64>> = None;
+            if want_reference && !methods.iter().any(|m| matches!(m, Method::Direct)) {
+                reference = Some(measure(&Method::Direct, n, history)?.grad);
+            }
+            let fast = matches!(history, History::Fast { .. });
+            if fast && args.alpha < 1.0 && dense_end.is_none() && n <= args.dense_reference_max_steps {
+                dense_end = Some(measure(&Method::DiscreteAdjoint, n, History::Dense)?.y_end);
+            }
+            for m in &methods {
+                let m = configured(m, n, history);
+                let r = measure(&m, n, history)?;
+                let is_direct = matches!(m, Method::Direct);
+                if is_direct && want_reference {
+                    reference = Some(r.grad.clone());
                 }
-                "wide" => {
-                    let field = MlpField::new(&[64, 256, 64], &dev);
-                    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
-                    let v: Vec<f64> = (0..128 * 64).map(|_| 0.5 * gaussian(&mut rng)).collect();
-                    let y0 = Tensor::<2>::from_data(burn::tensor::TensorData::new(v, [128, 64]), &plain);
-                    run_once(&field, &y0, &cfg)?
+                if !fast {
+                    dense_end.get_or_insert_with(|| r.y_end.clone());
                 }
-                w => return Err(usage(format!("--workload: unknown '{w}' (lv-mlp, wide)"))),
-            };
-            let r = BenchResult {
-                workload: args.workload.clone(),
-                alpha: args.alpha,
-                scheme: scheme.clone(),
-                method: m.name().to_string(),
-                steps: n,
-                dtype: args.dtype.clone(),
-                history: args.history.clone(),
-                fwd_s: fwd,
-                fwd_bwd_s: total,
-                peak_bytes: peak,
-                loss,
-            };
-            println!("{}", serde_json::to_string(&r)?);
-            out.push(r);
+                let err = if is_direct { None } else { reference.as_ref().and_then(|g| rel_err_max_abs(&r.grad, g)) };
+                let state_err = if fast { dense_end.as_ref().and_then(|d| rel_err_max_abs(&r.y_end, d)) } else { None };
+                let segments = match m {
+                    Method::Checkpointed { segments } => Some(segments),
+                    _ => None,
+                };
+                let r = BenchResult {
+                    workload: args.workload.clone(),
+                    alpha: args.alpha,
+                    scheme: scheme.clone(),
+                    method: m.name().to_string(),
+                    steps: n,
+                    dtype: args.dtype.clone(),
+                    history: hname.clone(),
+                    fwd_s: r.fwd_s,
+                    fwd_bwd_s: r.fwd_bwd_s,
+                    peak_bytes: r.peak_bytes,
+                    loss: r.loss,
+                    grad_rel_err_vs_direct: err,
+                    segments,
+                    state_rel_err_vs_dense: state_err,
+                };
+                println!("{}", serde_json::to_string(&r)?);
+                out.push(r);
+            }
         }
     }
+    for s in summaries(&out) {
+        println!("{}", serde_json::to_string(&s)?);
+    }
     Ok(out)
+}
+
+/// The fitted time exponents of every (method, history) measured at three or more N.
+pub fn summaries(rows: &[BenchResult]) -> Vec<BenchSummary> {
+    let mut keys: Vec<(String, String)> = rows.iter().map(|r| (r.method.clone(), r.history.clone())).collect();
+    keys.dedup();
+    keys.sort();
+    keys.dedup();
+    let mut out = vec![];
+    for (method, history) in keys {
+        let sel: Vec<&BenchResult> = rows.iter().filter(|r| r.method == method && r.history == history).collect();
+        if sel.len() < 3 {
+            continue;
+        }
+        let n: Vec<f64> = sel.iter().map(|r| r.steps as f64).collect();
+        let fwd: Vec<f64> = sel.iter().map(|r| r.fwd_s.max(1e-9)).collect();
+        let tot: Vec<f64> = sel.iter().map(|r| r.fwd_bwd_s.max(1e-9)).collect();
+        out.push(BenchSummary {
+            summary: "time_exponent".into(),
+            workload: sel[0].workload.clone(),
+            method,
+            history,
+            steps: sel.iter().map(|r| r.steps).collect(),
+            fwd_exponent: loglog_slope(&n, &fwd),
+            fwd_bwd_exponent: loglog_slope(&n, &tot),
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loglog_slope_recovers_a_power_law() {
+        let n = [1e3, 1e4, 1e5];
+        assert!((loglog_slope(&n, &n.map(|x| 3.0 * x.powf(1.5))) - 1.5).abs() < 1e-12);
+    }
+
+    #[test]
+    fn rel_err_is_max_abs_difference_over_max_abs_reference() {
+        assert_eq!(rel_err_max_abs(&[1.0, -2.5, 0.0], &[1.0, -2.0, 0.5]), Some(0.25));
+        assert_eq!(rel_err_max_abs(&[1.0], &[0.0]), None);
+        assert_eq!(rel_err_max_abs(&[1.0, 2.0], &[1.0]), None);
+    }
 }

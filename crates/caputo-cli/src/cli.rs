@@ -27,6 +27,13 @@ pub enum Command {
     Graph(crate::apps::graph::GraphArgs),
     /// MNIST classifier with a fractional (FDE) block, ODE-Net style (ships a 5,000-digit sample).
     Image(crate::apps::image::ImageArgs),
+    /// PNG plots of `caputo bench` JSON lines: log–log memory and time vs N per method, fast vs dense history.
+    ///
+    /// `caputo plot-bench --input bench.jsonl --out docs/img` writes `memory_vs_n_<kind>.png`,
+    /// `time_vs_n_<kind>.png` (kind: `ode_<workload>` or `fde_<workload>`), `fast_vs_dense.png`
+    /// and `fast_vs_dense_memory.png`. Hidden from the main help: `scripts/report.sh` calls it.
+    #[command(hide = true)]
+    PlotBench(crate::plot_cmd::PlotBenchArgs),
 }
 
 /// Runs a parsed command line.
@@ -38,6 +45,7 @@ pub fn run(cli: Cli) -> Result<()> {
         Command::LotkaVolterra(a) => crate::apps::lotka_volterra::run(&a).map(drop),
         Command::Graph(a) => crate::apps::graph::run(&a).map(drop),
         Command::Image(a) => crate::apps::image::run(&a).map(drop),
+        Command::PlotBench(a) => crate::plot_cmd::run(&a),
     }
 }
 
@@ -48,6 +56,7 @@ pub fn exit_code(e: &anyhow::Error) -> i32 {
             || c.downcast_ref::<caputo::Error>().is_some()
             || c.downcast_ref::<crate::data::DataError>().is_some()
             || c.downcast_ref::<std::io::Error>().is_some()
+            || c.downcast_ref::<crate::plot_cmd::PlotBenchError>().is_some_and(|e| e.is_input_error())
     });
     // Training applications: flag values, input files, corrupt or incompatible checkpoints.
     let input = input || crate::train::is_input_error(e);

@@ -43,6 +43,17 @@ pub struct FnField<F> {
 
 impl<F> FnField<F> {
     /// Wraps a closure `(t, y) -> f(t, y)`.
+    ///
+    /// # Example
+    /// ```
+    /// use burn::tensor::Tensor;
+    /// use caputo::field::{FnField, VectorField};
+    /// use caputo::tensor::{from_vec, to_vec};
+    /// let dev = caputo::testkit::f64_device().inner();
+    /// // y' = t − y.
+    /// let f = FnField::new(|t: f64, y: Tensor<1>| y.neg().add_scalar(t));
+    /// assert_eq!(to_vec(f.eval(2.0, from_vec(vec![0.5, 3.0], [2], &dev))), vec![1.5, -1.0]);
+    /// ```
     pub fn new(f: F) -> Self {
         Self { f }
     }
@@ -112,6 +123,24 @@ impl<M: Module> Default for ParamGrads<M> {
 
 impl<M: Module> ParamGrads<M> {
     /// An empty sum.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::field::{Evaluator, ParamGrads};
+    /// use caputo::problems::Relaxation;
+    /// use caputo::tensor::{from_vec, scalar};
+    /// let dev = caputo::testkit::f64_device();
+    /// let plain = dev.clone().inner();
+    /// let field = Relaxation::new(2.0, &dev); // f(y) = −λ y, so aᵀ∂f/∂λ = −a·y
+    /// let mut ev = Evaluator::new(&field);
+    /// let mut grads = ParamGrads::new();
+    /// for y in [1.0, 3.0] {
+    ///     ev.vjp(0.0, from_vec(vec![y], [1], &plain), from_vec(vec![1.0], [1], &plain), &mut grads);
+    /// }
+    /// let g = grads.finish();
+    /// assert_eq!(scalar(g.get::<1>(field.lambda.id).unwrap()), -4.0); // −(1 + 3)
+    /// assert_eq!(ParamGrads::<Relaxation>::new().finish().len(), 0);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }
@@ -139,6 +168,27 @@ pub struct Evaluator<'a, const D: usize, F: VectorField<D>> {
 
 impl<'a, const D: usize, F: VectorField<D>> Evaluator<'a, D, F> {
     /// Prepares a field for solving (caches the graph-free copy of its parameters).
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::field::{Evaluator, ParamGrads};
+    /// use caputo::problems::LotkaVolterra;
+    /// use caputo::tensor::{from_vec, to_vec};
+    /// let dev = caputo::testkit::f64_device();
+    /// let lv = LotkaVolterra::new([1.0, 0.5, 1.0, 0.25], &dev);
+    /// let mut ev = Evaluator::new(&lv);
+    /// let plain = dev.clone().inner();
+    /// let y = from_vec(vec![2.0, 1.0], [2], &plain);
+    /// // x' = a x − b x y = 1, y' = −c y + d x y = −0.5; no graph recorded.
+    /// let f = ev.eval(0.0, y.clone());
+    /// assert!(!f.is_autodiff());
+    /// assert_eq!(to_vec(f), vec![1.0, -0.5]);
+    /// // aᵀ ∂f/∂y for a = (1, 0): the first row of the Jacobian, (a − b y, −b x) = (0.5, −1).
+    /// let mut grads = ParamGrads::new();
+    /// let a_dfdy = ev.vjp(0.0, y, from_vec(vec![1.0, 0.0], [2], &plain), &mut grads);
+    /// assert_eq!(to_vec(a_dfdy), vec![0.5, -1.0]);
+    /// assert_eq!((ev.n_evals, ev.n_vjps), (1, 1));
+    /// ```
     pub fn new(field: &'a F) -> Self {
         Self { field, plain: field.valid(), n_evals: 0, n_vjps: 0 }
     }

@@ -1,26 +1,37 @@
 //! # caputo
 //!
-//! Neural fractional-order differential equations `D^α y = f(t, y; θ)` (Caputo derivative,
-//! `0 < α ≤ 1`) and neural ODEs (`α = 1`) on [Burn](https://burn.dev), with exact,
+//! Neural fractional-order differential equations `D^α y = f(t, y; θ)`, `y(t0) = y0`
+//! (Caputo derivative, `0 < α ≤ 1`),
+//!
+//! $$ {}^{C}D^{\alpha} y(t) = \frac{1}{\Gamma(1-\alpha)} \int_{t_0}^{t} (t-s)^{-\alpha} y^{\prime}(s) \mathrm{d}s = f(t, y(t); \theta), $$
+//!
+//! and neural ODEs (`α = 1`: `y' = f(t, y; θ)`) on [Burn](https://burn.dev), with exact,
 //! memory-lean gradients.
 //!
 //! ## The map
 //!
-//! A solve is four independent choices, each behind one type, and a pullback:
+//! A solve is four independent choices, each behind one type, and a pullback that turns
+//! `∂L/∂y(t_k)` into gradients. Read the table top to bottom:
 //!
-//! | choice | type | options |
-//! |---|---|---|
-//! | **field** `f(t, y; θ)` | [`VectorField`] (any Burn `Module`) | [`nn::MlpField`], a conv net, a graph diffusion; analytic fields with named parameters ([`problems::LotkaVolterra`], [`problems::Relaxation`]); closures ([`FnField`]) |
-//! | **scheme** | [`ode::ButcherTableau`] / [`fde::Scheme`] | `euler` … `dopri8` ([`ode::tableau::registry`]); predictor, ABM, L1, GL, product trapezoid, multi-term ([`fde::scheme::registry`]) |
-//! | **grid** | [`ode::StepControl`] / uniform FDE grid + [`fde::History`] | fixed or adaptive (PI controller, dense output); dense, short-memory or fast (sum-of-exponentials) history |
-//! | **gradient method** | [`grad::Method`] | `Direct`, `Checkpointed`, `ContinuousAdjoint`, `SymplecticAdjoint` (ODE), `DiscreteAdjoint` (FDE, also `∂L/∂α`), `PaperAdjoint` (torchfde's, biased) |
-//! | **pullback** | [`grad::OdePullback`] / [`fde::FdePullback`] | `backward(∂L/∂y(t_k))` → [`grad::Grads`]: `∂L/∂y0`, Burn `GradientsParams` for θ, `∂L/∂α` |
+//! | step | choice | type | options |
+//! |---|---|---|---|
+//! | 1 | **field** `f(t, y; θ)` | [`VectorField`] (any Burn `Module`) | [`nn::MlpField`], a conv net, a graph diffusion; analytic fields with named parameters ([`problems::LotkaVolterra`], [`problems::Relaxation`], [`problems::LinearField`]); closures ([`FnField`]) |
+//! | 2 | **scheme** | [`ode::ButcherTableau`] / [`fde::Scheme`] | [`ode::ButcherTableau::euler`] … [`ode::ButcherTableau::dopri8`] ([`ode::tableau::registry`]); [`fde::predictor`], [`fde::abm`], [`fde::l1`], [`fde::gl`], [`fde::trapezoid`], [`fde::multiterm`] ([`fde::scheme::registry`]) |
+//! | 3 | **grid** | [`ode::StepControl`] / [`fde::UniformGrid`] + [`fde::History`] | ODE: [`ode::StepControl::fixed`] or [`ode::StepControl::adaptive`] (PI controller, dense output); FDE: uniform steps with [`fde::History::Dense`], [`fde::History::Short`] or [`fde::History::Fast`] (sum-of-exponentials, [`fde::fast`]) |
+//! | 4 | **gradient method** | [`grad::Method`] | [`Direct`](grad::Method::Direct), [`Checkpointed`](grad::Method::Checkpointed), [`ContinuousAdjoint`](grad::Method::ContinuousAdjoint), [`SymplecticAdjoint`](grad::Method::SymplecticAdjoint) (ODE), [`DiscreteAdjoint`](grad::Method::DiscreteAdjoint) (FDE, also `∂L/∂α`), [`PaperAdjoint`](grad::Method::PaperAdjoint) (torchfde's, biased) |
+//! | 5 | **pullback** | [`grad::OdePullback`] / [`fde::FdePullback`] | `backward(∂L/∂y(t_k))` → [`grad::Grads`]: `∂L/∂y0`, Burn `GradientsParams` for θ, `∂L/∂α`; what it cost in [`Stats`] |
 //!
 //! Entry points: [`ode::solve()`], [`ode::solve_dense`], [`fde::solve()`] for solutions;
 //! [`grad::ode_forward`], [`fde::fde_forward`] for solutions with a pullback;
 //! [`grad::pull_through`] and [`grad::combine`] to place a solve between an encoder and a
-//! decoder of a Burn model (example `fde_block`). `docs/choosing.md` in the repository says
-//! which scheme and method to pick.
+//! decoder of a Burn model (example `fde_block`). Errors are one enum, [`Error`].
+//! `docs/choosing.md` in the repository says which scheme and method to pick. The reference
+//! oracles are [`special::mittag_leffler`] and the problems with exact solutions in
+//! [`problems`]; [`testkit`] has the f64 device, order fitting and the counting allocator.
+//!
+//! Formulas are typeset with KaTeX where the docs are built with the crate's
+//! `katex-header.html` (docs.rs does; locally see the README's "Documentation"); without it
+//! they show as LaTeX source, next to a plain-text form.
 //!
 //! ## Precision and devices
 //!
@@ -40,6 +51,8 @@
 //! let exact = Relaxation::exact(0.5, 1.0, 1.0, 1.0);
 //! assert!((caputo::tensor::scalar(sol.y[1].clone()) - exact).abs() < 1e-3);
 //! ```
+
+#![deny(missing_docs)]
 
 pub mod error;
 pub mod fde;

@@ -17,6 +17,21 @@ pub struct MlpField {
 impl MlpField {
     /// An MLP with the given widths, e.g. `[2, 64, 64, 2]`, initialised by Burn's default
     /// (Kaiming-uniform) initialiser on `device` (seed it with `Device::seed`).
+    ///
+    /// # Example
+    /// ```
+    /// use burn::module::Module;
+    /// use caputo::field::VectorField;
+    /// use caputo::nn::MlpField;
+    /// use caputo::tensor::from_vec;
+    /// let dev = caputo::testkit::f64_device();
+    /// let f = MlpField::new(&[2, 16, 2], &dev);
+    /// assert_eq!(f.layers.len(), 2);
+    /// assert_eq!(f.num_params(), (2 * 16 + 16) + (16 * 2 + 2));
+    /// // A batch [B, d] maps to [B, d]; a single state [d] to [d].
+    /// let y = from_vec(vec![0.1; 6], [3, 2], &dev);
+    /// assert_eq!(VectorField::<2>::eval(&f, 0.0, y).dims(), [3, 2]);
+    /// ```
     pub fn new(widths: &[usize], device: &Device) -> Self {
         let layers = widths.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
         Self { layers }

@@ -14,11 +14,32 @@ pub fn scalar<const D: usize>(t: Tensor<D>) -> f64 {
 
 /// Builds a tensor of the given shape from `f64` values, in the dtype and on the device of
 /// `like` (so f64 data never silently becomes f32 on an f64 device, and vice versa).
+///
+/// # Example
+/// ```
+/// use burn::tensor::{DType, Device, Tensor};
+/// use caputo::tensor::{from_vec_like, to_vec};
+/// let dev = Device::flex();
+/// let like = Tensor::<1>::zeros([1], (&dev, DType::F64));
+/// let t = from_vec_like(vec![0.1, 0.2, 0.3, 0.4], [2, 2], &like);
+/// assert_eq!((t.dtype(), t.dims()), (DType::F64, [2, 2]));
+/// assert_eq!(to_vec(t), vec![0.1, 0.2, 0.3, 0.4]); // no round trip through f32
+/// ```
 pub fn from_vec_like<const D: usize, const E: usize>(v: Vec<f64>, shape: [usize; D], like: &Tensor<E>) -> Tensor<D> {
     Tensor::from_data(TensorData::new(v, shape), (&like.device(), like.dtype()))
 }
 
 /// Builds a tensor from `f64` values on `device` in the device's default float dtype.
+///
+/// # Example
+/// ```
+/// use burn::tensor::DType;
+/// use caputo::tensor::{from_vec, scalar};
+/// let dev = caputo::testkit::f64_device().inner(); // configured for f64
+/// let t = from_vec(vec![1.0, 2.0, 3.0, 4.0], [2, 2], &dev);
+/// assert_eq!(t.dtype(), DType::F64);
+/// assert_eq!(scalar(t.sum()), 10.0);
+/// ```
 pub fn from_vec<const D: usize>(v: Vec<f64>, shape: [usize; D], device: &Device) -> Tensor<D> {
     Tensor::from_data(TensorData::new(v, shape), device)
 }

@@ -8,6 +8,14 @@ use burn::tensor::{Device, FloatDType};
 /// The autodiff flex device configured for `f64` (configured once per process: Burn refuses
 /// to change the dtype after the first tensor exists). Plain tensors live on
 /// `f64_device().inner()`.
+///
+/// # Example
+/// ```
+/// use burn::tensor::{DType, Tensor};
+/// let dev = caputo::testkit::f64_device();
+/// assert!(dev.is_autodiff() && !dev.clone().inner().is_autodiff());
+/// assert_eq!(Tensor::<1>::zeros([3], &dev.inner()).dtype(), DType::F64);
+/// ```
 pub fn f64_device() -> Device {
     static DEV: OnceLock<Device> = OnceLock::new();
     DEV.get_or_init(|| {
@@ -95,6 +103,21 @@ pub struct CountingAllocator {
 
 impl CountingAllocator {
     /// A counter at zero.
+    ///
+    /// # Example
+    /// ```
+    /// use std::alloc::{GlobalAlloc, Layout};
+    /// use caputo::testkit::CountingAllocator;
+    /// // Usually installed with #[global_allocator]; here called directly.
+    /// let a = CountingAllocator::new();
+    /// let layout = Layout::from_size_align(1024, 8).unwrap();
+    /// // SAFETY: the layout has a non-zero size; the pointer is freed with the same layout.
+    /// let p = unsafe { a.alloc(layout) };
+    /// assert_eq!((a.current(), a.peak()), (1024, 1024));
+    /// unsafe { a.dealloc(p, layout) };
+    /// assert_eq!((a.current(), a.peak()), (0, 1024));
+    /// assert_eq!(a.reset_peak(), 0);
+    /// ```
     pub const fn new() -> Self {
         Self { current: std::sync::atomic::AtomicUsize::new(0), peak: std::sync::atomic::AtomicUsize::new(0) }
     }

@@ -23,6 +23,18 @@ impl UniformGrid {
     /// # Errors
     /// [`Error::InvalidGrid`] when `t` is not increasing or an output time is not a grid point
     /// (within `1e-9·h`); [`Error::InvalidStep`] for zero steps.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::fde::grid::UniformGrid;
+    /// // Outputs at 0, 0.5 and 1 on 8 steps: h = 1/8, output indices 0, 4, 8.
+    /// let g = UniformGrid::new(&[0.0, 0.5, 1.0], 8).unwrap();
+    /// assert_eq!(g.h, 0.125);
+    /// assert_eq!(g.out_idx, vec![0, 4, 8]);
+    /// assert_eq!(g.t(4), 0.5);
+    /// // 0.3 is not a multiple of h = 1/8: fractional schemes need uniform steps.
+    /// assert!(matches!(UniformGrid::new(&[0.0, 0.3, 1.0], 8), Err(caputo::Error::InvalidGrid { .. })));
+    /// ```
     pub fn new(t: &[f64], n_steps: usize) -> Result<Self> {
         validate_times(t)?;
         if n_steps == 0 {

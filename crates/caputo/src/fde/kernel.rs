@@ -37,6 +37,19 @@ impl Kernel<f64> {
 
 impl Kernel<Dual> {
     /// Splits into the value kernel and the `∂/∂α` kernel.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::fde::kernel::Kernel;
+    /// use caputo::fde::weights::grunwald;
+    /// use caputo::special::Dual;
+    /// // Grünwald–Letnikov weights at α = 0.5 with their α-derivatives: ω_1 = −α, ∂ω_1/∂α = −1.
+    /// let k = Kernel { toe: grunwald(Dual::var(0.5), 4), col0: None };
+    /// let (w, dw) = k.split();
+    /// assert!(w.toe.iter().zip(grunwald(0.5, 4)).all(|(a, b)| (a - b).abs() < 1e-16));
+    /// assert_eq!((w.at(3, 2), dw.at(3, 2)), (-0.5, -1.0));
+    /// assert_eq!(w.row(3, 0), vec![w.toe[3], w.toe[2], w.toe[1]]);
+    /// ```
     pub fn split(&self) -> (Kernel<f64>, Kernel<f64>) {
         let v = Kernel {
             toe: self.toe.iter().map(|d| d.v).collect(),

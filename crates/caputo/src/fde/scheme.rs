@@ -91,6 +91,17 @@ pub struct Entry {
 
 /// Every scheme, as the CLI names it; every generic test iterates this list. The multi-term
 /// entry is `D^α y + ½ D^{α/2} y = f` with orders taken from the solve's `alpha`.
+///
+/// # Example
+/// ```
+/// use caputo::fde::scheme::{registry, Scheme};
+/// let reg = registry();
+/// let abm = reg.iter().find(|e| e.name == "abm").unwrap();
+/// assert_eq!(abm.scheme, Scheme::Abm { corrector_iters: 1 });
+/// assert_eq!((abm.order)(0.5), 1.5); // min(2, 1 + α)
+/// // Exactly the Riemann–Liouville entries say so.
+/// assert!(reg.iter().all(|e| e.riemann_liouville == e.scheme.is_riemann_liouville()));
+/// ```
 pub fn registry() -> Vec<Entry> {
     use Form::*;
     let np = Some(NEW_POINT_ITERS);
@@ -149,6 +160,21 @@ pub fn registry() -> Vec<Entry> {
 }
 
 /// The registry's scheme for a CLI name, with `alpha` filled in for multi-term.
+///
+/// # Errors
+/// [`Error::UnknownScheme`] (listing the known names) for a name not in [`registry`].
+///
+/// # Example
+/// ```
+/// use caputo::fde::scheme::{by_name, Form, Scheme};
+/// assert_eq!(by_name("l1", 0.6).unwrap(), Scheme::L1 { new_point: None });
+/// // The multi-term entry takes its orders (α, α/2) from `alpha`.
+/// assert_eq!(
+///     by_name("multiterm", 0.6).unwrap(),
+///     Scheme::MultiTerm { orders: vec![0.6, 0.3], coeffs: vec![1.0, 0.5], form: Form::Caputo }
+/// );
+/// assert!(matches!(by_name("rk4", 0.6), Err(caputo::Error::UnknownScheme { .. })));
+/// ```
 pub fn by_name(name: &str, alpha: f64) -> Result<Scheme> {
     let e = registry().into_iter().find(|e| e.name == name).ok_or_else(|| Error::UnknownScheme {
         name: name.into(),
@@ -159,6 +185,15 @@ pub fn by_name(name: &str, alpha: f64) -> Result<Scheme> {
 
 impl Scheme {
     /// Fills in the registry's multi-term orders `(α, α/2)` when they are left empty.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::fde::scheme::{Form, Scheme};
+    /// let s = Scheme::MultiTerm { orders: vec![], coeffs: vec![1.0, 0.5], form: Form::Caputo };
+    /// assert_eq!(s.with_alpha(0.8).terms(0.8), vec![(1.0, 0.8), (0.5, 0.4)]);
+    /// // Other schemes, and multi-term schemes with their orders set, are unchanged.
+    /// assert_eq!(Scheme::Predictor.with_alpha(0.8), Scheme::Predictor);
+    /// ```
     pub fn with_alpha(self, alpha: f64) -> Scheme {
         match self {
             Scheme::MultiTerm { orders, coeffs, form } if orders.is_empty() => {

@@ -132,6 +132,17 @@ impl SoeKernel {
     ///
     /// # Panics
     /// If `γ ∉ (0, 2)`, `δ ≤ 0`, `T ≤ δ`, `T` is not finite, or `ε ∉ (0, 1)`.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::fde::soe::SoeKernel;
+    /// // t^{−1/2} on [1e-3, 10] to relative error 1e-8.
+    /// let k = SoeKernel::new(0.5, 1e-3, 10.0, 1e-8);
+    /// assert!(k.max_rel_error(1000) <= 1e-8);
+    /// assert!((k.eval(4.0) - 0.5).abs() <= 1e-8 * 0.5);
+    /// assert_eq!(*k.s.last().unwrap(), 0.0); // the lumped constant mode
+    /// assert!(k.len() < 60); // a few dozen modes replace the whole history
+    /// ```
     pub fn new(gamma: f64, delta: f64, t_max: f64, eps: f64) -> SoeKernel {
         assert!(gamma > 0.0 && gamma < 2.0, "SOE exponent γ must lie in (0, 2), got {gamma}");
         assert!(
@@ -230,6 +241,22 @@ impl SoeKernel {
     ///
     /// # Panics
     /// If `n_exact == 0`, `h ≤ 0`, or `n_exact h < δ` (beyond rounding).
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::fde::soe::{product_rectangle_weight, SoeKernel};
+    /// use caputo::special::gamma;
+    /// // I^β f(t_n) for f ≡ 1, β = 1/2, h = 0.01, n = 100: exactly t_n^β/Γ(β+1) = 1/Γ(1.5).
+    /// let (beta, h, n) = (0.5, 0.01, 100);
+    /// let k = SoeKernel::new(1.0 - beta, h, 2.0, 1e-10);
+    /// let modes = k.rect_history_weights(h, 1);
+    /// let mut u = vec![0.0; k.len()]; // U(1) = 0
+    /// for _ in 1..n {
+    ///     modes.advance(&mut u, 1.0); // U(m+1) from U(m) and f_{m−1} = 1
+    /// }
+    /// let approx = product_rectangle_weight(beta, h, 0) + u.iter().sum::<f64>() / gamma(beta);
+    /// assert!((approx - 1.0 / gamma(1.5)).abs() < 1e-9);
+    /// ```
     pub fn rect_history_weights(&self, h: f64, n_exact: usize) -> RectModes {
         self.check_window(h, n_exact);
         let shift = n_exact as f64 * h;
@@ -287,6 +314,25 @@ impl SoeKernel {
     ///
     /// # Panics
     /// If `n_exact == 0`, `h ≤ 0`, or `n_exact h < δ` (beyond rounding).
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::fde::soe::{product_trapezoid_cell_weights, SoeKernel};
+    /// use caputo::special::gamma;
+    /// // I^β f(t_n) for f(t) = t, β = 0.3, h = 0.01, n = 100: exactly t_n^{β+1}/Γ(β+2).
+    /// let (beta, h, n) = (0.3, 0.01, 100);
+    /// let k = SoeKernel::new(1.0 - beta, h, 2.0, 1e-10);
+    /// let modes = k.trap_history_weights(h, 1);
+    /// let mut v = vec![0.0; k.len()]; // V(1) = 0
+    /// for m in 1..n {
+    ///     // V(m+1) from V(m) and the cell [t_{m−1}, t_m] leaving the exact window.
+    ///     modes.advance(&mut v, (m - 1) as f64 * h, m as f64 * h);
+    /// }
+    /// let (l0, r0) = product_trapezoid_cell_weights(beta, h, 0); // the newest cell, exact
+    /// let t_n = n as f64 * h;
+    /// let approx = l0 * (t_n - h) + r0 * t_n + v.iter().sum::<f64>() / gamma(beta);
+    /// assert!((approx - t_n.powf(beta + 1.0) / gamma(beta + 2.0)).abs() < 1e-9);
+    /// ```
     pub fn trap_history_weights(&self, h: f64, n_exact: usize) -> TrapModes {
         self.check_window(h, n_exact);
         let shift = n_exact as f64 * h;
@@ -367,6 +413,15 @@ fn linear_cell_factors(x: f64) -> (f64, f64) {
 /// The difference of powers is evaluated as `m^β expm1(β ln(1 + 1/m))`, which keeps
 /// full relative accuracy for large `m` (the plain difference loses `log10(m/β)`
 /// digits).
+///
+/// # Example
+/// ```
+/// use caputo::fde::soe::product_rectangle_weight;
+/// use caputo::special::gamma;
+/// // The cells tile [0, t_n]: Σ_{m<n} w_m = t_n^β/Γ(β+1), here t_n = 50 · 0.02 = 1.
+/// let sum: f64 = (0..50).map(|m| product_rectangle_weight(0.4, 0.02, m)).sum();
+/// assert!((sum - 1.0 / gamma(1.4)).abs() < 1e-13);
+/// ```
 pub fn product_rectangle_weight(beta: f64, h: f64, m: usize) -> f64 {
     let diff = if m == 0 {
         1.0
@@ -388,6 +443,19 @@ pub fn product_rectangle_weight(beta: f64, h: f64, m: usize) -> f64 {
 /// The Diethelm–Ford–Freed weights are `c a_{j,n} = L_{n−1−j} + R_{n−j}` (`j ≥ 1`),
 /// `c a_{0,n} = L_{n−1}`, `c a_{n,n} = R_0 = c`. Intended for the few cells of the
 /// exact window: for large `m` the differences of powers cancel.
+///
+/// # Example
+/// ```
+/// use caputo::fde::soe::{product_rectangle_weight, product_trapezoid_cell_weights};
+/// use caputo::special::gamma;
+/// let (beta, h) = (0.6, 0.1);
+/// for m in 0..5 {
+///     // For f = 1 on the cell the two weights add up to the kernel's integral over it.
+///     let (l, r) = product_trapezoid_cell_weights(beta, h, m);
+///     assert!((l + r - product_rectangle_weight(beta, h, m)).abs() < 1e-14);
+/// }
+/// assert!((product_trapezoid_cell_weights(beta, h, 0).1 - h.powf(beta) / gamma(beta + 2.0)).abs() < 1e-15);
+/// ```
 pub fn product_trapezoid_cell_weights(beta: f64, h: f64, m: usize) -> (f64, f64) {
     let c = h.powf(beta) / gamma_fn(beta + 2.0);
     let m = m as f64;

@@ -1,8 +1,8 @@
 //! Product trapezoid (Diethelm's finite-part rule) for the fractional derivative.
 //!
 //! $$ D^\alpha u(t_n) \approx \frac{h^{-\alpha}}{\Gamma(2-\alpha)}\sum_{j=0}^{n} A_{j,n} u_j, \quad
-//!    A_{n,n} = 1,\ A_{0,n} = (n-1)^{1-\alpha} - (n-1+\alpha) n^{-\alpha},\
-//!    A_{j,n} = (n-j+1)^{1-\alpha} + (n-j-1)^{1-\alpha} - 2(n-j)^{1-\alpha} $$
+//!    A_{n,n} = 1,\ A_{0,n} = (n-1)^{1-\alpha} - (n-1+\alpha) n^{-\alpha},
+//!    \ A_{j,n} = (n-j+1)^{1-\alpha} + (n-j-1)^{1-\alpha} - 2(n-j)^{1-\alpha} $$
 //!
 //! (the ABM trapezoid weights with `α → −α`, a Hadamard finite-part integral). Applied to
 //! `u = y − y0` (Caputo form; then the `j = 0` column drops out and it coincides with L1) or to

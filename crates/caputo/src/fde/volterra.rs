@@ -212,17 +212,20 @@ fn march<const D: usize>(
     Ok((rec.finish(held), snaps))
 }
 
+/// A step's state `y_n` and the corrector iterates that fed `f` before it.
+pub(crate) type StepState<const D: usize> = (Tensor<D>, Vec<Tensor<D>>);
+
 /// The states of a march, newest first, for the reverse sweep: `(y_n, iterates of step n)`
 /// for `n = N, N−1, …, 0`.
 pub(crate) trait ReverseStates<const D: usize> {
     /// `(y_n, q⁰..q^{K−1})`; called once for each `n` from `N` down to 0.
-    fn state(&mut self, n: usize) -> Result<(Tensor<D>, Vec<Tensor<D>>)>;
+    fn state(&mut self, n: usize) -> Result<StepState<D>>;
     /// Bytes held by the states at most.
     fn peak_bytes(&self) -> usize;
 }
 
 impl<const D: usize> ReverseStates<D> for &FdeTrajectory<D> {
-    fn state(&mut self, n: usize) -> Result<(Tensor<D>, Vec<Tensor<D>>)> {
+    fn state(&mut self, n: usize) -> Result<StepState<D>> {
         let its = if n == 0 { vec![] } else { self.iterates[n - 1].clone() };
         Ok((self.states[n].clone(), its))
     }
@@ -242,13 +245,13 @@ pub(crate) struct Replay<'a, const D: usize> {
     pub a: Option<&'a Kernel<f64>>,
     pub iters: usize,
     /// The replayed segment: its first step and its states, oldest first.
-    pub seg: Option<(usize, Vec<(Tensor<D>, Vec<Tensor<D>>)>)>,
+    pub seg: Option<(usize, Vec<StepState<D>>)>,
     pub seg_peak: usize,
     pub replayed: usize,
 }
 
 impl<const D: usize> ReverseStates<D> for Replay<'_, D> {
-    fn state(&mut self, n: usize) -> Result<(Tensor<D>, Vec<Tensor<D>>)> {
+    fn state(&mut self, n: usize) -> Result<StepState<D>> {
         if n == 0 {
             self.seg = None;
             return Ok((self.y0.clone(), vec![]));

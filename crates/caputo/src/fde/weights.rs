@@ -92,6 +92,23 @@ pub(crate) fn end_correction<R: Real>(p: R, q: R, n: usize) -> R {
 /// The predictor reads `y_n = y_0 + Σ_{j<n} w_{n−1−j} f_j`, i.e. the exact integral
 /// `I^α f(t_n)` of the piecewise-constant interpolant `f ≡ f_j` on `[t_j, t_{j+1})`.
 /// `Σ_{m<n} w_m = t_n^α / Γ(α+1)`; at α = 1 every weight is `h` (explicit Euler).
+///
+/// # Example
+/// ```
+/// use caputo::fde::weights::rectangle;
+/// use caputo::special::{gamma, Dual};
+/// let (alpha, h) = (0.5, 0.1);
+/// let w = rectangle(alpha, h, 9);
+/// // The first 10 weights integrate f = 1 exactly: t_10^α / Γ(α+1) with t_10 = 1.
+/// let sum: f64 = w.iter().sum();
+/// assert!((sum - 1.0 / gamma(1.5)).abs() < 1e-14);
+/// assert!(rectangle(1.0, h, 3).iter().all(|&x| (x - h).abs() < 1e-15)); // α = 1: Euler
+/// // On a dual number the same call gives ∂w/∂α; check it against a central difference.
+/// let dw = rectangle(Dual::var(alpha), Dual::cst(h), 9);
+/// let fd = (rectangle(alpha + 1e-6, h, 9)[5] - rectangle(alpha - 1e-6, h, 9)[5]) / 2e-6;
+/// assert_eq!(dw[5].v, w[5]);
+/// assert!((dw[5].d - fd).abs() < 1e-8);
+/// ```
 pub fn rectangle<R: Real>(alpha: R, h: R, n_max: usize) -> Vec<R> {
     let c = h.powf(alpha) / (alpha + R::one()).gamma();
     (0..=n_max).map(|m| c * diff1(alpha, m)).collect()
@@ -112,6 +129,21 @@ fn trapezoid_scale<R: Real>(alpha: R, h: R) -> R {
 /// exact for `f = 1` and `f = t`; at α = 1 it is the trapezoidal rule `h/2, h, …, h, h/2`.
 /// For `n = 0` (empty integral) it returns `[0]`. Entries `1..=n` equal
 /// `trapezoid_toeplitz(alpha, h, n)[n − j]`.
+///
+/// # Example
+/// ```
+/// use caputo::fde::weights::trapezoid_row;
+/// use caputo::special::gamma;
+/// let (alpha, h, n) = (0.3, 0.1, 10);
+/// let row = trapezoid_row(alpha, h, n);
+/// assert_eq!(row.len(), n + 1);
+/// // Exact for f = t: Σ_j row[j] t_j = I^α t (t_n) = t_n^{α+1} / Γ(α+2), here t_n = 1.
+/// let i_t: f64 = row.iter().enumerate().map(|(j, w)| w * j as f64 * h).sum();
+/// assert!((i_t - 1.0 / gamma(2.0 + alpha)).abs() < 1e-14);
+/// // At α = 1 it is the trapezoidal rule h/2, h, …, h, h/2.
+/// let trap = trapezoid_row(1.0, h, 4);
+/// assert!((trap[0] - h / 2.0).abs() < 1e-15 && (trap[2] - h).abs() < 1e-15);
+/// ```
 pub fn trapezoid_row<R: Real>(alpha: R, h: R, n: usize) -> Vec<R> {
     if n == 0 {
         return vec![R::zero()];
@@ -132,6 +164,17 @@ pub fn trapezoid_row<R: Real>(alpha: R, h: R, n: usize) -> Vec<R> {
 /// For `n ≥ 1` and `1 ≤ j ≤ n`, `trapezoid_row(alpha, h, n)[j] == toeplitz[n − j]`; only the
 /// j = 0 entry of a row is not Toeplitz and must come from [`trapezoid_row`] (or be added as a
 /// correction).
+///
+/// # Example
+/// ```
+/// use caputo::fde::weights::{trapezoid_row, trapezoid_toeplitz};
+/// let (alpha, h) = (0.7, 0.05);
+/// let toe = trapezoid_toeplitz(alpha, h, 8);
+/// let row = trapezoid_row(alpha, h, 8);
+/// for j in 1..=8 {
+///     assert!((row[j] - toe[8 - j]).abs() <= 1e-15 * toe[8 - j].abs());
+/// }
+/// ```
 pub fn trapezoid_toeplitz<R: Real>(alpha: R, h: R, n_max: usize) -> Vec<R> {
     let p = alpha + R::one();
     let c = trapezoid_scale(alpha, h);
@@ -148,6 +191,19 @@ pub fn trapezoid_toeplitz<R: Real>(alpha: R, h: R, n_max: usize) -> Vec<R> {
 /// `D^α y(t_n) ≈ (h^{−α}/Γ(2−α)) Σ_{j=0}^{n−1} a_{n−1−j} (y_{j+1} − y_j)
 ///            = (1/l1_scale(α, h)) Σ_{j=0}^{n−1} a_{n−1−j} (y_{j+1} − y_j)`,
 /// exact for piecewise-linear y; at α = 1, `a = [1, 0, 0, …]` (backward difference).
+///
+/// # Example
+/// ```
+/// use caputo::fde::weights::{l1, l1_scale};
+/// use caputo::special::gamma;
+/// let (alpha, h, n) = (0.4, 0.1, 10);
+/// let a = l1(alpha, n);
+/// assert_eq!(a[0], 1.0);
+/// assert!(a.windows(2).all(|p| p[1] < p[0] && p[1] > 0.0));
+/// // Exact for y = t: D^α t = t^{1−α}/Γ(2−α), at t_n = 1; every increment y_{j+1} − y_j is h.
+/// let d: f64 = a[..n].iter().map(|w| w * h).sum::<f64>() / l1_scale(alpha, h);
+/// assert!((d - 1.0 / gamma(2.0 - alpha)).abs() < 1e-13);
+/// ```
 pub fn l1<R: Real>(alpha: R, n_max: usize) -> Vec<R> {
     let p = R::one() - alpha;
     (0..=n_max).map(|m| diff1(p, m)).collect()
@@ -155,6 +211,14 @@ pub fn l1<R: Real>(alpha: R, n_max: usize) -> Vec<R> {
 
 /// `h^α Γ(2−α)`: the reciprocal of the prefactor of the L1 and finite-part rules
 /// ([`l1`], [`l1_row`], [`finite_part_row`]), so that `D^α y(t_n) ≈ (Σ weights·y) / l1_scale`.
+///
+/// # Example
+/// ```
+/// use caputo::fde::weights::l1_scale;
+/// use caputo::special::gamma;
+/// assert!((l1_scale(0.5, 0.04) - 0.2 * gamma(1.5)).abs() < 1e-15);
+/// assert_eq!(l1_scale(1.0, 0.04), 0.04); // α = 1: the backward difference divides by h
+/// ```
 pub fn l1_scale<R: Real>(alpha: R, h: R) -> R {
     h.powf(alpha) * (R::from_f64(2.0) - alpha).gamma()
 }
@@ -165,6 +229,20 @@ pub fn l1_scale<R: Real>(alpha: R, h: R) -> R {
 /// `d_n = a_0 = 1`, `d_j = a_{n−j} − a_{n−j−1}` for `1 ≤ j ≤ n−1`, `d_0 = −a_{n−1}`; the row sums
 /// to 0 (constants are annihilated: Caputo semantics) up to rounding. For `j ≥ 1` it coincides
 /// with [`finite_part_row`]. At α = 1 it is `[0, …, 0, −1, 1]`. For `n = 0` it returns `[0]`.
+///
+/// # Example
+/// ```
+/// use caputo::fde::weights::{l1_row, l1_scale};
+/// use caputo::special::gamma;
+/// let (alpha, h, n) = (0.6, 0.1, 10);
+/// let d = l1_row(alpha, n);
+/// assert!(d.iter().sum::<f64>().abs() < 1e-14); // constants are annihilated
+/// // Exact for y = t: D^α t (1) = 1/Γ(2−α).
+/// let dy: f64 = d.iter().enumerate().map(|(j, w)| w * j as f64 * h).sum::<f64>() / l1_scale(alpha, h);
+/// assert!((dy - 1.0 / gamma(2.0 - alpha)).abs() < 1e-13);
+/// let euler = l1_row(1.0, 3); // α = 1: the backward difference [0, 0, −1, 1]
+/// assert!(euler.iter().zip([0.0, 0.0, -1.0, 1.0]).all(|(x, y)| (x - y).abs() < 1e-15));
+/// ```
 pub fn l1_row<R: Real>(alpha: R, n: usize) -> Vec<R> {
     if n == 0 {
         return vec![R::zero()];
@@ -183,6 +261,19 @@ pub fn l1_row<R: Real>(alpha: R, n: usize) -> Vec<R> {
 ///
 /// For 0 < α < 1 all `ω_j` with `j ≥ 1` are negative and `Σ_{j≤n} ω_j = Π_{i≤n}(1 − α/i) → 0`.
 /// At α = 1 the weights are `[1, −1, 0, 0, …]`.
+///
+/// # Example
+/// ```
+/// use caputo::fde::weights::grunwald;
+/// let (alpha, n) = (0.5, 50);
+/// let w = grunwald(alpha, n);
+/// assert_eq!(&w[..3], &[1.0, -0.5, -0.125]); // (−1)^j C(1/2, j)
+/// assert!(w[1..].iter().all(|&x| x < 0.0));
+/// // Σ_{j≤n} ω_j = Π_{i≤n} (1 − α/i).
+/// let prod: f64 = (1..=n).map(|i| 1.0 - alpha / i as f64).product();
+/// assert!((w.iter().sum::<f64>() - prod).abs() < 1e-14);
+/// assert_eq!(grunwald(1.0, 3), vec![1.0, -1.0, 0.0, 0.0]);
+/// ```
 pub fn grunwald<R: Real>(alpha: R, n_max: usize) -> Vec<R> {
     let mut w = Vec::with_capacity(n_max + 1);
     w.push(R::one());
@@ -227,6 +318,20 @@ pub fn grunwald<R: Real>(alpha: R, n_max: usize) -> Vec<R> {
 /// # Panics
 ///
 /// If `n = 0` (the RL derivative of a generic function is singular at t = 0).
+///
+/// # Example
+/// ```
+/// use caputo::fde::weights::{finite_part_row, l1_row, l1_scale};
+/// use caputo::special::gamma;
+/// let (alpha, h, n) = (0.3, 0.1, 10);
+/// let a = finite_part_row(alpha, n);
+/// assert!((a.iter().sum::<f64>() - (1.0 - alpha) * (n as f64).powf(-alpha)).abs() < 1e-14);
+/// // Exact for y = 1: D^α_RL 1 (t) = t^{−α}/Γ(1−α), here at t_n = 1.
+/// let d = a.iter().sum::<f64>() / l1_scale(alpha, h);
+/// assert!((d - 1.0 / gamma(1.0 - alpha)).abs() < 1e-13);
+/// // It differs from the L1 row only in the first entry.
+/// assert_eq!(&a[1..], &l1_row(alpha, n)[1..]);
+/// ```
 pub fn finite_part_row<R: Real>(alpha: R, n: usize) -> Vec<R> {
     assert!(n >= 1, "finite_part_row needs n >= 1");
     let p = R::one() - alpha;

@@ -4,10 +4,10 @@
 //! For `D^α y = f(t, y; θ)` and `L = Σ_k ⟨g_k, y(t_k)⟩` (linearised), with `J = ∂f/∂y`,
 //! `F_θ = ∂f/∂θ` along the solution,
 //!
-//! $$ \mu(t) = \sum_k g_k \frac{(t_k - t)_+^{\alpha-1}}{\Gamma(\alpha)}
-//!      + \frac{1}{\Gamma(\alpha)} \int_t^T (\tau - t)^{\alpha-1} J(\tau)^\top \mu(\tau)\, d\tau, \qquad
-//!    \frac{\partial L}{\partial \theta} = \int_0^T F_\theta^\top \mu\, dt, \qquad
-//!    \frac{\partial L}{\partial y_0} = \sum_k g_k + \int_0^T J^\top \mu\, dt $$
+//! $$ \mu(t) = \sum_k g_k \frac{(t_k - t)\_+^{\alpha-1}}{\Gamma(\alpha)}
+//!      + \frac{1}{\Gamma(\alpha)} \int_t^T (\tau - t)^{\alpha-1} J(\tau)^\top \mu(\tau)\\, d\tau, \qquad
+//!    \frac{\partial L}{\partial \theta} = \int_0^T F\_\theta^\top \mu\\, dt, \qquad
+//!    \frac{\partial L}{\partial y_0} = \sum_k g_k + \int_0^T J^\top \mu\\, dt $$
 //!
 //! (plain text: `μ(t) = Σ_k g_k (t_k − t)_+^{α−1}/Γ(α) + (1/Γ(α)) ∫_t^T (τ−t)^{α−1} Jᵀμ dτ`). `μ` is
 //! singular like `(t_k − t)^{α−1}` below each observation time, so it is discretised in *cell

@@ -32,15 +32,43 @@ pub struct Adaptive {
 
 impl Adaptive {
     /// Controller with the given tolerances, a 100 000-step limit and automatic first step.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::control::{Adaptive, StepControl};
+    /// let a = Adaptive::new(1e-6, 1e-9);
+    /// assert_eq!((a.max_steps, a.h0), (100_000, None));
+    /// assert_eq!(StepControl::Adaptive(a), StepControl::adaptive(1e-6, 1e-9));
+    /// ```
     pub fn new(rtol: f64, atol: f64) -> Self {
         Self { rtol, atol, max_steps: 100_000, h0: None }
     }
     /// Sets the step limit.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::control::{Adaptive, StepControl};
+    /// let a = Adaptive::new(1e-6, 1e-9).with_max_steps(500);
+    /// assert_eq!(a.max_steps, 500);
+    /// // Zero is rejected when the solve validates its settings.
+    /// assert!(StepControl::Adaptive(a.with_max_steps(0)).validate().is_err());
+    /// ```
     pub fn with_max_steps(mut self, max_steps: usize) -> Self {
         self.max_steps = max_steps;
         self
     }
     /// Sets the first step.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::control::{Adaptive, StepControl};
+    /// let a = Adaptive::new(1e-6, 1e-9).with_h0(1e-3);
+    /// assert_eq!(a.h0, Some(1e-3));
+    /// assert!(matches!(
+    ///     StepControl::Adaptive(a.with_h0(-1.0)).validate(),
+    ///     Err(caputo::Error::InvalidStep { .. })
+    /// ));
+    /// ```
     pub fn with_h0(mut self, h0: f64) -> Self {
         self.h0 = Some(h0);
         self
@@ -49,10 +77,32 @@ impl Adaptive {
 
 impl StepControl {
     /// Fixed grid with `n_steps` steps.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::StepControl;
+    /// assert_eq!(StepControl::fixed(10), StepControl::Fixed { n_steps: 10 });
+    /// assert!(StepControl::fixed(10).validate().is_ok());
+    /// assert!(StepControl::fixed(0).validate().is_err());
+    /// ```
     pub fn fixed(n_steps: usize) -> Self {
         Self::Fixed { n_steps }
     }
     /// Adaptive steps with tolerances `rtol`, `atol`.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::{solve, ButcherTableau, StepControl};
+    /// use caputo::problems::Relaxation;
+    /// use caputo::tensor::{from_vec, scalar};
+    /// let dev = caputo::testkit::f64_device().inner();
+    /// // y' = −y, y(0) = 1 with dopri5 at rtol = atol = 1e-8: y(1) = e^{−1}.
+    /// let control = StepControl::adaptive(1e-8, 1e-8);
+    /// let sol = solve(&Relaxation::new(1.0, &dev), from_vec(vec![1.0], [1], &dev), &[0.0, 1.0],
+    ///     &ButcherTableau::dopri5(), &control).unwrap();
+    /// assert!((scalar(sol.y[1].clone()) - (-1.0f64).exp()).abs() < 1e-7);
+    /// assert!(StepControl::adaptive(0.0, 1e-8).validate().is_err());
+    /// ```
     pub fn adaptive(rtol: f64, atol: f64) -> Self {
         Self::Adaptive(Adaptive::new(rtol, atol))
     }
@@ -115,6 +165,15 @@ pub fn validate_times(t: &[f64]) -> Result<()> {
 
 /// The breakpoints of a fixed grid: `n_steps` uniform steps over `[t0, t_end]` merged with the
 /// output times. Returns the grid and, for each output time, its index in the grid.
+///
+/// # Example
+/// ```
+/// use caputo::ode::control::fixed_grid;
+/// // Two steps over [0, 1], and the output time 0.25 added as a breakpoint.
+/// let (grid, out_idx) = fixed_grid(&[0.0, 0.25, 1.0], 2);
+/// assert_eq!(grid, vec![0.0, 0.25, 0.5, 1.0]);
+/// assert_eq!(out_idx, vec![0, 1, 3]);
+/// ```
 pub fn fixed_grid(t: &[f64], n_steps: usize) -> (Vec<f64>, Vec<usize>) {
     let (t0, t1) = (t[0], *t.last().expect("validated grid"));
     let h = (t1 - t0) / n_steps as f64;

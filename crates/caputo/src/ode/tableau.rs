@@ -141,6 +141,30 @@ impl ButcherTableau {
     ///
     /// # Errors
     /// [`Error::InvalidTableau`] describing the first failed check.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::ButcherTableau;
+    /// # fn step(t: &ButcherTableau, h: f64) -> f64 {
+    /// #     // One step of y' = y from y = 1: k_i = 1 + h Σ_j a_ij k_j, y_1 = 1 + h Σ_i b_i k_i.
+    /// #     let mut k: Vec<f64> = Vec::new();
+    /// #     for row in t.a() {
+    /// #         k.push(1.0 + h * row.iter().zip(&k).map(|(a, k)| a * k).sum::<f64>());
+    /// #     }
+    /// #     1.0 + h * t.b().iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
+    /// # }
+    /// // Ralston's second-order method.
+    /// let ralston = ButcherTableau::try_new(
+    ///     "ralston", vec![vec![], vec![2.0 / 3.0]], vec![0.25, 0.75], vec![0.0, 2.0 / 3.0], None, 2, None,
+    /// ).unwrap();
+    /// assert_eq!((ralston.name(), ralston.stages()), ("ralston", 2));
+    /// // Local error O(h³): halving h divides it by about 8.
+    /// let err = |h: f64| (step(&ralston, h) - h.exp()).abs();
+    /// assert!((err(0.02) / err(0.01) - 8.0).abs() < 0.2);
+    /// // A claimed order the weights do not have is rejected.
+    /// let bad = ButcherTableau::try_new("bad", vec![vec![], vec![0.5]], vec![0.5, 0.5], vec![0.0, 0.5], None, 2, None);
+    /// assert!(matches!(bad, Err(caputo::Error::InvalidTableau { .. })));
+    /// ```
     pub fn try_new(
         name: impl Into<String>,
         a: Vec<Vec<f64>>,
@@ -316,22 +340,94 @@ impl ButcherTableau {
     }
 
     /// Explicit (forward) Euler, order 1, one stage.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::ButcherTableau;
+    /// # fn step(t: &ButcherTableau, h: f64) -> f64 {
+    /// #     // One step of y' = y from y = 1: k_i = 1 + h Σ_j a_ij k_j, y_1 = 1 + h Σ_i b_i k_i.
+    /// #     let mut k: Vec<f64> = Vec::new();
+    /// #     for row in t.a() {
+    /// #         k.push(1.0 + h * row.iter().zip(&k).map(|(a, k)| a * k).sum::<f64>());
+    /// #     }
+    /// #     1.0 + h * t.b().iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
+    /// # }
+    /// let tab = ButcherTableau::euler();
+    /// assert_eq!((tab.order(), tab.stages(), tab.is_fsal(), tab.embedded_order()), (1, 1, false, None));
+    /// // One step of y' = y has local error below h^(order + 1).
+    /// let h: f64 = 0.1;
+    /// assert!((step(&tab, h) - h.exp()).abs() < h.powi(tab.order() as i32 + 1));
+    /// ```
     pub fn euler() -> Self {
         Self::builtin("euler", vec![vec![]], vec![1.0], vec![0.0], None, 1, None)
     }
 
     /// Explicit midpoint rule, order 2, two stages.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::ButcherTableau;
+    /// # fn step(t: &ButcherTableau, h: f64) -> f64 {
+    /// #     // One step of y' = y from y = 1: k_i = 1 + h Σ_j a_ij k_j, y_1 = 1 + h Σ_i b_i k_i.
+    /// #     let mut k: Vec<f64> = Vec::new();
+    /// #     for row in t.a() {
+    /// #         k.push(1.0 + h * row.iter().zip(&k).map(|(a, k)| a * k).sum::<f64>());
+    /// #     }
+    /// #     1.0 + h * t.b().iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
+    /// # }
+    /// let tab = ButcherTableau::midpoint();
+    /// assert_eq!((tab.order(), tab.stages(), tab.is_fsal(), tab.embedded_order()), (2, 2, false, None));
+    /// // One step of y' = y has local error below h^(order + 1).
+    /// let h: f64 = 0.1;
+    /// assert!((step(&tab, h) - h.exp()).abs() < h.powi(tab.order() as i32 + 1));
+    /// ```
     pub fn midpoint() -> Self {
         Self::builtin("midpoint", vec![vec![], vec![0.5]], vec![0.0, 1.0], vec![0.0, 0.5], None, 2, None)
     }
 
     /// Heun's method (explicit trapezoidal rule), order 2, with embedded
     /// forward Euler (order 1) for error estimation.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::ButcherTableau;
+    /// # fn step(t: &ButcherTableau, h: f64) -> f64 {
+    /// #     // One step of y' = y from y = 1: k_i = 1 + h Σ_j a_ij k_j, y_1 = 1 + h Σ_i b_i k_i.
+    /// #     let mut k: Vec<f64> = Vec::new();
+    /// #     for row in t.a() {
+    /// #         k.push(1.0 + h * row.iter().zip(&k).map(|(a, k)| a * k).sum::<f64>());
+    /// #     }
+    /// #     1.0 + h * t.b().iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
+    /// # }
+    /// let tab = ButcherTableau::heun();
+    /// assert_eq!((tab.order(), tab.stages(), tab.is_fsal(), tab.embedded_order()), (2, 2, false, Some(1)));
+    /// // One step of y' = y has local error below h^(order + 1).
+    /// let h: f64 = 0.1;
+    /// assert!((step(&tab, h) - h.exp()).abs() < h.powi(tab.order() as i32 + 1));
+    /// ```
     pub fn heun() -> Self {
         Self::builtin("heun", vec![vec![], vec![1.0]], vec![0.5, 0.5], vec![0.0, 1.0], Some(vec![1.0, 0.0]), 2, Some(1))
     }
 
     /// The classical fourth-order Runge–Kutta method.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::ButcherTableau;
+    /// # fn step(t: &ButcherTableau, h: f64) -> f64 {
+    /// #     // One step of y' = y from y = 1: k_i = 1 + h Σ_j a_ij k_j, y_1 = 1 + h Σ_i b_i k_i.
+    /// #     let mut k: Vec<f64> = Vec::new();
+    /// #     for row in t.a() {
+    /// #         k.push(1.0 + h * row.iter().zip(&k).map(|(a, k)| a * k).sum::<f64>());
+    /// #     }
+    /// #     1.0 + h * t.b().iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
+    /// # }
+    /// let tab = ButcherTableau::rk4();
+    /// assert_eq!((tab.order(), tab.stages(), tab.is_fsal(), tab.embedded_order()), (4, 4, false, None));
+    /// // One step of y' = y has local error below h^(order + 1).
+    /// let h: f64 = 0.1;
+    /// assert!((step(&tab, h) - h.exp()).abs() < h.powi(tab.order() as i32 + 1));
+    /// ```
     pub fn rk4() -> Self {
         Self::builtin(
             "rk4",
@@ -345,6 +441,24 @@ impl ButcherTableau {
     }
 
     /// Kutta's 3/8 rule, order 4.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::ButcherTableau;
+    /// # fn step(t: &ButcherTableau, h: f64) -> f64 {
+    /// #     // One step of y' = y from y = 1: k_i = 1 + h Σ_j a_ij k_j, y_1 = 1 + h Σ_i b_i k_i.
+    /// #     let mut k: Vec<f64> = Vec::new();
+    /// #     for row in t.a() {
+    /// #         k.push(1.0 + h * row.iter().zip(&k).map(|(a, k)| a * k).sum::<f64>());
+    /// #     }
+    /// #     1.0 + h * t.b().iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
+    /// # }
+    /// let tab = ButcherTableau::rk38();
+    /// assert_eq!((tab.order(), tab.stages(), tab.is_fsal(), tab.embedded_order()), (4, 4, false, None));
+    /// // One step of y' = y has local error below h^(order + 1).
+    /// let h: f64 = 0.1;
+    /// assert!((step(&tab, h) - h.exp()).abs() < h.powi(tab.order() as i32 + 1));
+    /// ```
     pub fn rk38() -> Self {
         Self::builtin(
             "rk38",
@@ -359,6 +473,24 @@ impl ButcherTableau {
 
     /// Bogacki–Shampine 3(2) pair (FSAL, four stages): order 3 propagated,
     /// order 2 embedded.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::ButcherTableau;
+    /// # fn step(t: &ButcherTableau, h: f64) -> f64 {
+    /// #     // One step of y' = y from y = 1: k_i = 1 + h Σ_j a_ij k_j, y_1 = 1 + h Σ_i b_i k_i.
+    /// #     let mut k: Vec<f64> = Vec::new();
+    /// #     for row in t.a() {
+    /// #         k.push(1.0 + h * row.iter().zip(&k).map(|(a, k)| a * k).sum::<f64>());
+    /// #     }
+    /// #     1.0 + h * t.b().iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
+    /// # }
+    /// let tab = ButcherTableau::bosh3();
+    /// assert_eq!((tab.order(), tab.stages(), tab.is_fsal(), tab.embedded_order()), (3, 4, true, Some(2)));
+    /// // One step of y' = y has local error below h^(order + 1).
+    /// let h: f64 = 0.1;
+    /// assert!((step(&tab, h) - h.exp()).abs() < h.powi(tab.order() as i32 + 1));
+    /// ```
     pub fn bosh3() -> Self {
         Self::builtin(
             "bosh3",
@@ -375,6 +507,24 @@ impl ButcherTableau {
     /// `[1/512, 255/256, 1/512]` are propagated and the order-1 weights
     /// `[1/256, 255/256, 0]` are embedded (as diffrax `Fehlberg2`). Not FSAL:
     /// the last row of `a` equals the *embedded* weights.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::ButcherTableau;
+    /// # fn step(t: &ButcherTableau, h: f64) -> f64 {
+    /// #     // One step of y' = y from y = 1: k_i = 1 + h Σ_j a_ij k_j, y_1 = 1 + h Σ_i b_i k_i.
+    /// #     let mut k: Vec<f64> = Vec::new();
+    /// #     for row in t.a() {
+    /// #         k.push(1.0 + h * row.iter().zip(&k).map(|(a, k)| a * k).sum::<f64>());
+    /// #     }
+    /// #     1.0 + h * t.b().iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
+    /// # }
+    /// let tab = ButcherTableau::fehlberg2();
+    /// assert_eq!((tab.order(), tab.stages(), tab.is_fsal(), tab.embedded_order()), (2, 3, false, Some(1)));
+    /// // One step of y' = y has local error below h^(order + 1).
+    /// let h: f64 = 0.1;
+    /// assert!((step(&tab, h) - h.exp()).abs() < h.powi(tab.order() as i32 + 1));
+    /// ```
     pub fn fehlberg2() -> Self {
         Self::builtin(
             "fehlberg2",
@@ -389,6 +539,24 @@ impl ButcherTableau {
 
     /// Dormand–Prince 5(4) (FSAL, seven stages): order 5 propagated, order 4
     /// embedded, with Shampine's fourth-order continuous extension.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::ButcherTableau;
+    /// # fn step(t: &ButcherTableau, h: f64) -> f64 {
+    /// #     // One step of y' = y from y = 1: k_i = 1 + h Σ_j a_ij k_j, y_1 = 1 + h Σ_i b_i k_i.
+    /// #     let mut k: Vec<f64> = Vec::new();
+    /// #     for row in t.a() {
+    /// #         k.push(1.0 + h * row.iter().zip(&k).map(|(a, k)| a * k).sum::<f64>());
+    /// #     }
+    /// #     1.0 + h * t.b().iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
+    /// # }
+    /// let tab = ButcherTableau::dopri5();
+    /// assert_eq!((tab.order(), tab.stages(), tab.is_fsal(), tab.embedded_order()), (5, 7, true, Some(4)));
+    /// // One step of y' = y has local error below h^(order + 1).
+    /// let h: f64 = 0.1;
+    /// assert!((step(&tab, h) - h.exp()).abs() < h.powi(tab.order() as i32 + 1));
+    /// ```
     pub fn dopri5() -> Self {
         let b = vec![35.0 / 384.0, 0.0, 500.0 / 1113.0, 125.0 / 192.0, -2187.0 / 6784.0, 11.0 / 84.0, 0.0];
         let mut t = Self::builtin(
@@ -445,6 +613,24 @@ impl ButcherTableau {
     /// Tsitouras 5(4) (FSAL, seven stages): order 5 propagated, order 4
     /// embedded.
     #[allow(clippy::excessive_precision)]
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::ButcherTableau;
+    /// # fn step(t: &ButcherTableau, h: f64) -> f64 {
+    /// #     // One step of y' = y from y = 1: k_i = 1 + h Σ_j a_ij k_j, y_1 = 1 + h Σ_i b_i k_i.
+    /// #     let mut k: Vec<f64> = Vec::new();
+    /// #     for row in t.a() {
+    /// #         k.push(1.0 + h * row.iter().zip(&k).map(|(a, k)| a * k).sum::<f64>());
+    /// #     }
+    /// #     1.0 + h * t.b().iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
+    /// # }
+    /// let tab = ButcherTableau::tsit5();
+    /// assert_eq!((tab.order(), tab.stages(), tab.is_fsal(), tab.embedded_order()), (5, 7, true, Some(4)));
+    /// // One step of y' = y has local error below h^(order + 1).
+    /// let h: f64 = 0.1;
+    /// assert!((step(&tab, h) - h.exp()).abs() < h.powi(tab.order() as i32 + 1));
+    /// ```
     pub fn tsit5() -> Self {
         let b = vec![
             0.09646076681806523,
@@ -496,6 +682,24 @@ impl ButcherTableau {
     /// in this 12-stage form (`f(t_{n+1}, y_{n+1})` is not a stage).
     // Literals are copied verbatim from DOP853, beyond f64 precision.
     #[allow(clippy::excessive_precision)]
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::ode::ButcherTableau;
+    /// # fn step(t: &ButcherTableau, h: f64) -> f64 {
+    /// #     // One step of y' = y from y = 1: k_i = 1 + h Σ_j a_ij k_j, y_1 = 1 + h Σ_i b_i k_i.
+    /// #     let mut k: Vec<f64> = Vec::new();
+    /// #     for row in t.a() {
+    /// #         k.push(1.0 + h * row.iter().zip(&k).map(|(a, k)| a * k).sum::<f64>());
+    /// #     }
+    /// #     1.0 + h * t.b().iter().zip(&k).map(|(b, k)| b * k).sum::<f64>()
+    /// # }
+    /// let tab = ButcherTableau::dopri8();
+    /// assert_eq!((tab.order(), tab.stages(), tab.is_fsal(), tab.embedded_order()), (8, 12, false, Some(5)));
+    /// // One step of y' = y has local error below h^(order + 1).
+    /// let h: f64 = 0.1;
+    /// assert!((step(&tab, h) - h.exp()).abs() < h.powi(tab.order() as i32 + 1));
+    /// ```
     pub fn dopri8() -> Self {
         let c = vec![
             0.0,
@@ -629,6 +833,16 @@ impl ButcherTableau {
 
 /// All built-in tableaus, in the order of [`NAMES`]: `euler`, `midpoint`,
 /// `heun`, `rk4`, `rk38`, `bosh3`, `fehlberg2`, `dopri5`, `tsit5`, `dopri8`.
+///
+/// # Example
+/// ```
+/// use caputo::ode::tableau::{registry, NAMES};
+/// let reg = registry();
+/// assert!(reg.iter().map(|t| t.name()).eq(NAMES));
+/// // The adaptive-capable ones are those with embedded weights.
+/// let adaptive: Vec<_> = reg.iter().filter(|t| t.b_embedded().is_some()).map(|t| t.name()).collect();
+/// assert_eq!(adaptive, ["heun", "bosh3", "fehlberg2", "dopri5", "tsit5", "dopri8"]);
+/// ```
 pub fn registry() -> Vec<ButcherTableau> {
     vec![
         ButcherTableau::euler(),
@@ -648,6 +862,13 @@ pub fn registry() -> Vec<ButcherTableau> {
 ///
 /// # Errors
 /// [`Error::UnknownScheme`] listing the known names.
+///
+/// # Example
+/// ```
+/// use caputo::ode::tableau::by_name;
+/// assert_eq!(by_name("DoPri5").unwrap().order(), 5);
+/// assert!(matches!(by_name("abm"), Err(caputo::Error::UnknownScheme { .. })));
+/// ```
 pub fn by_name(name: &str) -> Result<ButcherTableau, Error> {
     let tableau = match name.to_ascii_lowercase().as_str() {
         "euler" => ButcherTableau::euler(),

@@ -19,11 +19,30 @@ pub struct LinearField {
 
 impl LinearField {
     /// `A` from row-major values.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::field::VectorField;
+    /// use caputo::problems::LinearField;
+    /// use caputo::tensor::{from_vec, to_vec};
+    /// let dev = caputo::testkit::f64_device().inner();
+    /// let f = LinearField::new(vec![1.0, 2.0, 3.0, 4.0], 2, &dev);
+    /// let y = from_vec(vec![1.0, -1.0], [2], &dev);
+    /// assert_eq!(to_vec(f.eval(0.0, y)), vec![-1.0, -1.0]); // A y
+    /// ```
     pub fn new(a: Vec<f64>, d: usize, device: &Device) -> Self {
         Self { a: Param::from_tensor(from_vec(a, [d, d], device)) }
     }
     /// The documented default of `caputo solve --problem linear`: a damped rotation,
     /// `A = [[-0.1, -1], [1, -0.1]]`, eigenvalues `−0.1 ± i`.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::problems::LinearField;
+    /// use caputo::tensor::to_vec;
+    /// let f = LinearField::default_2d(&caputo::testkit::f64_device().inner());
+    /// assert_eq!(to_vec(f.a.val()), vec![-0.1, -1.0, 1.0, -0.1]);
+    /// ```
     pub fn default_2d(device: &Device) -> Self {
         Self::new(vec![-0.1, -1.0, 1.0, -0.1], 2, device)
     }
@@ -53,6 +72,19 @@ pub struct LotkaVolterra {
 
 impl LotkaVolterra {
     /// A field with the given `(a, b, c, d)`.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::field::VectorField;
+    /// use caputo::problems::LotkaVolterra;
+    /// use caputo::tensor::{from_vec, to_vec};
+    /// let dev = caputo::testkit::f64_device();
+    /// let lv = LotkaVolterra::new([1.0, 0.5, 1.0, 0.25], &dev);
+    /// assert_eq!(lv.values(), vec![1.0, 0.5, 1.0, 0.25]);
+    /// // The equilibrium (x, y) = (c/d, a/b) = (4, 2) is a zero of f, also in a batch [B, 2].
+    /// let y = from_vec(vec![4.0, 2.0, 4.0, 2.0], [2, 2], &dev);
+    /// assert_eq!(to_vec(lv.eval(0.0, y)), vec![0.0; 4]);
+    /// ```
     pub fn new(params: [f64; 4], device: &Device) -> Self {
         Self { params: Param::from_tensor(from_vec(params.to_vec(), [4], device)) }
     }
@@ -85,6 +117,18 @@ pub struct Relaxation {
 
 impl Relaxation {
     /// Relaxation with rate `lambda`.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::field::VectorField;
+    /// use caputo::problems::Relaxation;
+    /// use caputo::tensor::{from_vec, to_vec};
+    /// let dev = caputo::testkit::f64_device().inner();
+    /// let f = Relaxation::new(2.0, &dev);
+    /// assert_eq!(to_vec(f.eval(0.0, from_vec(vec![1.5, -1.0], [2], &dev))), vec![-3.0, 2.0]);
+    /// // At α = 1 the exact solution is y0 e^{−λt}.
+    /// assert!((Relaxation::exact(1.0, 2.0, 1.0, 0.5) - (-1.0f64).exp()).abs() < 1e-15);
+    /// ```
     pub fn new(lambda: f64, device: &Device) -> Self {
         Self { lambda: Param::from_tensor(from_vec(vec![lambda], [1], device)) }
     }
@@ -102,6 +146,19 @@ impl<const D: usize> VectorField<D> for Relaxation {
 
 /// Manufactured problem with the smooth solution `y = t²` (`y0 = 0`) for the operator
 /// `Σ_k c_k D^{α_k}`: `f(t, y) = −y + t² + Σ_k c_k·2 t^{2−α_k}/Γ(3−α_k)`.
+///
+/// # Example
+/// ```
+/// use caputo::fde::{solve, History, Scheme};
+/// use caputo::problems::smooth_square;
+/// use caputo::tensor::{from_vec, scalar};
+/// let dev = caputo::testkit::f64_device().inner();
+/// let alpha = 0.5;
+/// let scheme = Scheme::Abm { corrector_iters: 1 };
+/// let field = smooth_square::<1>(scheme.terms(alpha));
+/// let sol = solve(&field, from_vec(vec![0.0], [1], &dev), alpha, &[0.0, 1.0], 64, &scheme, History::Dense).unwrap();
+/// assert!((scalar(sol.y[1].clone()) - 1.0).abs() < 1e-3); // y(1) = 1² = 1
+/// ```
 pub fn smooth_square<const D: usize>(
     terms: Vec<(f64, f64)>,
 ) -> crate::field::FnField<impl Fn(f64, Tensor<D>) -> Tensor<D> + Clone + Send + Sync> {
@@ -114,6 +171,19 @@ pub fn smooth_square<const D: usize>(
 
 /// The Diethelm–Ford–Freed nonlinear benchmark (Nonlinear Dyn. 29 (2002) 3–22) on `[0, 1]`,
 /// `y0 = 0`: exact `y = t⁸ − 3 t^{4+α/2} + (9/4) t^α` (`y(1) = 1/4`).
+///
+/// # Example
+/// ```
+/// use caputo::fde::{solve, History, Scheme};
+/// use caputo::problems::{dff, dff_exact};
+/// use caputo::tensor::{from_vec, scalar};
+/// let dev = caputo::testkit::f64_device().inner();
+/// let scheme = Scheme::Abm { corrector_iters: 1 };
+/// let sol = solve(&dff::<1>(0.5), from_vec(vec![0.0], [1], &dev), 0.5, &[0.0, 1.0], 128, &scheme, History::Dense)
+///     .unwrap();
+/// assert_eq!(dff_exact(0.5, 1.0), 0.25);
+/// assert!((scalar(sol.y[1].clone()) - 0.25).abs() < 1e-3);
+/// ```
 pub fn dff<const D: usize>(
     alpha: f64,
 ) -> crate::field::FnField<impl Fn(f64, Tensor<D>) -> Tensor<D> + Clone + Send + Sync> {

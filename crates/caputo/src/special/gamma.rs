@@ -79,6 +79,14 @@ fn gamma_stirling(x: f64) -> f64 {
 /// Relative error about 1e-15 for 0 < x < 171 (exact for integers 1..=23); negative
 /// non-integers use the reflection Γ(x) = π / (sin(πx) Γ(1−x)). Poles: `±inf` at ±0,
 /// NaN at negative integers and −∞; `+inf` above ≈171.62.
+///
+/// # Example
+/// ```
+/// use caputo::special::gamma;
+/// assert_eq!(gamma(5.0), 24.0);
+/// assert!((gamma(0.5) - std::f64::consts::PI.sqrt()).abs() < 1e-14);
+/// assert!((gamma(-0.5) + 2.0 * std::f64::consts::PI.sqrt()).abs() < 1e-14); // reflection
+/// ```
 pub fn gamma(x: f64) -> f64 {
     if x.is_nan() {
         return x;
@@ -116,6 +124,13 @@ pub fn gamma(x: f64) -> f64 {
 ///
 /// Absolute error about 1e-15 near the zeros x = 1, 2 (where Γ ≈ 1) and relative error about
 /// 1e-15 elsewhere; `+inf` at the poles x = 0, −1, −2, ….
+///
+/// # Example
+/// ```
+/// use caputo::special::{gamma, ln_gamma};
+/// assert!((ln_gamma(200.0) - (1..200).map(|k| (k as f64).ln()).sum::<f64>()).abs() < 1e-11);
+/// assert!((ln_gamma(3.5) - gamma(3.5).ln()).abs() < 1e-15);
+/// ```
 pub fn ln_gamma(x: f64) -> f64 {
     if x.is_nan() {
         return x;
@@ -144,6 +159,14 @@ pub fn ln_gamma(x: f64) -> f64 {
 ///
 /// Absolute error about 1e-15 for moderate |x| (relative error about 1e-15 where |ψ| is
 /// large); NaN at the poles x = 0, −1, −2, … and at −∞.
+///
+/// # Example
+/// ```
+/// use caputo::special::digamma;
+/// const EULER_GAMMA: f64 = 0.577_215_664_901_532_9;
+/// assert!((digamma(1.0) + EULER_GAMMA).abs() < 1e-14);
+/// assert!((digamma(5.0) - (digamma(4.0) + 0.25)).abs() < 1e-14); // ψ(x+1) = ψ(x) + 1/x
+/// ```
 pub fn digamma(x: f64) -> f64 {
     if x.is_nan() || x == f64::NEG_INFINITY {
         return f64::NAN;

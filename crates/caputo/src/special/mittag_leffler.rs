@@ -51,6 +51,16 @@ use std::ops::{Add, Div, Mul, Sub};
 /// Returns `NaN` if any argument is `NaN`, if `α ∉ (0, 2]` or if `β ≤ 0`.
 /// For `z = −∞` it returns the limit `0` when `α < 2` (and `NaN` for `α = 2`, where
 /// `E` oscillates); for `z = +∞` it returns `+∞`.
+///
+/// # Example
+/// ```
+/// use caputo::special::erfc;
+/// use caputo::special::mittag_leffler::mittag_leffler;
+/// assert!((mittag_leffler(1.0, 1.0, -2.0) - (-2.0f64).exp()).abs() < 1e-15);
+/// assert!((mittag_leffler(2.0, 1.0, -4.0) - 2.0f64.cos()).abs() < 1e-14); // E_2(−x²) = cos x
+/// let x: f64 = 0.7; // E_{1/2}(−x) = e^{x²} erfc(x)
+/// assert!((mittag_leffler(0.5, 1.0, -x) - (x * x).exp() * erfc(x)).abs() < 1e-13);
+/// ```
 pub fn mittag_leffler(alpha: f64, beta: f64, z: f64) -> f64 {
     // Written so that NaN parameters fail the range tests.
     if z.is_nan() || !(alpha > 0.0 && alpha <= 2.0) || !(beta > 0.0 && beta.is_finite()) {
