@@ -42,6 +42,17 @@ pub(crate) fn march<const D: usize>(
     }
 }
 
+/// The grid length the scheme's weights are built for: every lag for dense and short history;
+/// for fast history only the exact window (the far past is the SOE modes, whose plan reads the
+/// lags `≤ WINDOW` and the first column up to `WINDOW`), so long fast solves hold no `O(N)`
+/// weight arrays. The weights of a lag do not depend on the grid length.
+fn kernel_steps(history: History, n_steps: usize) -> usize {
+    match history {
+        History::Fast { .. } => n_steps.min(super::fast::WINDOW + 1),
+        _ => n_steps,
+    }
+}
+
 fn validate<const D: usize>(
     y0: &Tensor<D>,
     alpha: f64,
@@ -107,7 +118,7 @@ pub fn solve<const D: usize, F: VectorField<D>>(
 ) -> Result<Solution<D>> {
     let grid = UniformGrid::new(t, n_steps)?;
     validate(&y0, alpha, &grid, scheme, history)?;
-    let disc = scheme.discretise(alpha, grid.h, n_steps);
+    let disc = scheme.discretise(alpha, grid.h, kernel_steps(history, n_steps));
     let mut ev = Evaluator::new(field);
     let mut f = |t: f64, y: Tensor<D>| ev.eval(t, y);
     let tr = march(&mut f, y0.inner(), &grid, &disc, history, false)?;
@@ -166,7 +177,7 @@ pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
     let grid = UniformGrid::new(t, n_steps)?;
     validate(&y0, alpha, &grid, scheme, history)?;
     method.validate()?;
-    let disc = scheme.discretise(alpha, grid.h, n_steps);
+    let disc = scheme.discretise(alpha, grid.h, kernel_steps(history, n_steps));
     let dims = y0.dims();
     let mut stats = Stats::default();
     let (outputs, tape) = match method {
@@ -243,7 +254,11 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                 Ok(Grads { y0, params, alpha: None, stats })
             }
             Tape::States(tr) => {
-                let disc = self.scheme.discretise(Dual::var(self.alpha), Dual::cst(self.grid.h), self.grid.n_steps);
+                let disc = self.scheme.discretise(
+                    Dual::var(self.alpha),
+                    Dual::cst(self.grid.h),
+                    kernel_steps(self.history, self.grid.n_steps),
+                );
                 match disc {
                     Discretisation::Volterra { b, a, .. } => {
                         let (alpha, grid, history) = (self.alpha, &self.grid, self.history);
@@ -287,7 +302,11 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                 }
             }
             Tape::Snapshots { y0, snaps } => {
-                let disc = self.scheme.discretise(Dual::var(self.alpha), Dual::cst(self.grid.h), self.grid.n_steps);
+                let disc = self.scheme.discretise(
+                    Dual::var(self.alpha),
+                    Dual::cst(self.grid.h),
+                    kernel_steps(self.history, self.grid.n_steps),
+                );
                 let Discretisation::Volterra { b, a, iters, .. } = disc else {
                     unreachable!("snapshots only for Volterra-form schemes; this is a bug")
                 };
@@ -315,7 +334,7 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
             }
             Tape::Replay(tr) => {
                 let (grid, history) = (&self.grid, self.history);
-                let disc = self.scheme.discretise(self.alpha, grid.h, grid.n_steps);
+                let disc = self.scheme.discretise(self.alpha, grid.h, kernel_steps(history, grid.n_steps));
                 let (y0, params) = match self.method {
                     Method::PaperAdjoint => paper::backward(self.field, &disc, &tr, grid, history, &g, &mut stats),
                     Method::ContinuousAdjoint { .. } => {
