@@ -37,19 +37,35 @@ $B bench --workload lv-mlp --alpha 0.6 --scheme predictor --method direct,discre
 # needs gigabytes.
 $B bench --workload wide --alpha 0.6 --scheme predictor --method discrete-adjoint --steps 1600 --threads 1 --dtype f32 \
   --reference-max-steps 0 >> "$OUT/bench.jsonl"
-# Fast vs dense history.
-for n in 1000 10000; do
-  $B bench --workload lv-mlp --alpha 0.6 --scheme predictor --method discrete-adjoint --steps $n --history dense --dtype f32 >> "$OUT/bench.jsonl"
-done
-for n in 1000 10000 100000; do
-  $B bench --workload lv-mlp --alpha 0.6 --scheme predictor --method discrete-adjoint --steps $n --history fast --tol 1e-10 --dtype f32 >> "$OUT/bench.jsonl"
-done
+# Fast vs dense history, side by side in one run per workload, in f64 (the fast-vs-dense state
+# difference is ~tol, below f32 round-off); each run ends with the fitted time exponents.
+# checkpointed + fast history = snapshots of the compressed state (segments: `auto`).
+: > "$OUT/bench_fast_lv.jsonl"; : > "$OUT/bench_fast_wide.jsonl"; : > "$OUT/bench_fast_decay.jsonl"
+# decay: a free field on a 128 × 64 state, so the history sum is the whole cost.
+$B bench --workload decay --alpha 0.6 --scheme predictor --method discrete-adjoint --steps 1000,3000,10000 \
+  --history dense,fast --tol 1e-10 --sweep --threads 1 --dtype f64 --reference-max-steps 0 >> "$OUT/bench_fast_decay.jsonl"
+$B bench --workload lv-mlp --alpha 0.6 --scheme predictor --method discrete-adjoint --steps 1000,3000,10000 \
+  --history dense,fast --tol 1e-10 --sweep --threads 1 --dtype f64 --reference-max-steps 0 >> "$OUT/bench_fast_lv.jsonl"
+$B bench --workload lv-mlp --alpha 0.6 --scheme predictor --method discrete-adjoint,checkpointed --steps 1000,10000,100000 \
+  --history fast --tol 1e-10 --sweep --threads 1 --dtype f64 --reference-max-steps 0 >> "$OUT/bench_fast_lv.jsonl"
+$B bench --workload wide --alpha 0.6 --scheme predictor --method discrete-adjoint --steps 300,1000,3000 \
+  --history dense,fast --tol 1e-10 --sweep --threads 1 --dtype f64 --reference-max-steps 0 >> "$OUT/bench_fast_wide.jsonl"
+if [ "$QUICK" != "--quick" ]; then
+  $B bench --workload wide --alpha 0.6 --scheme predictor --method discrete-adjoint,checkpointed --steps 1000,3000,10000 \
+    --history fast --tol 1e-10 --sweep --threads 1 --dtype f64 --reference-max-steps 0 >> "$OUT/bench_fast_wide.jsonl"
+fi
 # Applications.
 $B lotka-volterra --compare --quiet --out "$OUT/lotka-volterra"
 $B graph --compare --quiet --out "$OUT/graph" || echo "graph comparison failed" >&2
 $B image --compare --quiet --out "$OUT/image" || echo "image comparison failed" >&2
+# Training-step memory at the issue's reference shape (20 FDE steps, batch 64): one short epoch.
+$B image --compare --steps 20 --batch 64 --epochs 1 --train-size 640 --test-size 200 --quiet \
+  --out "$OUT/image_memory" || echo "image memory comparison failed" >&2
 # Plots: memory and time vs N per method (log-log), fast vs dense history.
 $B plot-bench --input "$OUT/bench.jsonl" --out docs/img
+# fast_vs_dense*.png from the lv-mlp fast-vs-dense runs (the other plots of that call are dropped).
+$B plot-bench --input "$OUT/bench_fast_lv.jsonl" --out "$OUT/img_fast"
+cp "$OUT/img_fast/fast_vs_dense.png" "$OUT/img_fast/fast_vs_dense_memory.png" docs/img/
 # The applications' training curves, under names that say which run they come from.
 copy_plot() { if [ -f "$1" ]; then cp "$1" "docs/img/$2"; else echo "missing $1" >&2; fi; }
 copy_plot "$OUT/lotka-volterra/comparison_loss.png" lotka_volterra_loss_by_method.png

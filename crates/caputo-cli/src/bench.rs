@@ -32,7 +32,9 @@ use crate::problems::{parse_list, usage};
 /// Flags of `caputo bench`.
 #[derive(clap::Args, Debug, Clone)]
 pub struct BenchArgs {
-    /// Workload: lv-mlp or wide.
+    /// Workload: lv-mlp (2-64-64-2 MLP field), wide (64-256-64 MLP on a 128 × 64 state), or
+    /// decay (`D^α y = −y` on a 128 × 64 state: a field that costs nothing, so the history sum
+    /// is the whole cost).
     #[arg(long, default_value = "lv-mlp")]
     pub workload: String,
     /// Fractional order; 1 benchmarks the ODE path.
@@ -295,8 +297,8 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
             m => m.clone(),
         }
     };
-    if !matches!(args.workload.as_str(), "lv-mlp" | "wide") {
-        return Err(usage(format!("--workload: unknown '{}' (lv-mlp, wide)", args.workload)));
+    if !matches!(args.workload.as_str(), "lv-mlp" | "wide" | "decay") {
+        return Err(usage(format!("--workload: unknown '{}' (lv-mlp, wide, decay)", args.workload)));
     }
     // `direct` first, so its gradient is the reference of the other methods at the same N.
     let mut methods = methods;
@@ -318,7 +320,14 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
                 let y0 = Tensor::<2>::from_data(burn::tensor::TensorData::new(v, [128, 64]), &plain);
                 run_once(&field, &y0, &cfg)
             }
-            w => Err(usage(format!("--workload: unknown '{w}' (lv-mlp, wide)"))),
+            "decay" => {
+                let field = caputo::FnField::new(|_t: f64, y: Tensor<2>| -y);
+                let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0);
+                let v: Vec<f64> = (0..128 * 64).map(|_| gaussian(&mut rng)).collect();
+                let y0 = Tensor::<2>::from_data(burn::tensor::TensorData::new(v, [128, 64]), &plain);
+                run_once(&field, &y0, &cfg)
+            }
+            w => Err(usage(format!("--workload: unknown '{w}' (lv-mlp, wide, decay)"))),
         }
     };
     let mut out = vec![];

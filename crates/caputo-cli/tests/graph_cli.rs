@@ -178,7 +178,7 @@ fn bad_input_exits_2_with_one_clear_line() {
         (vec!["--learn-alpha", "--method", "direct"], "∂L/∂α"),
         (vec!["--learn-alpha", "--alpha", "1"], "--learn-alpha"),
         (vec!["--history", "sparse"], "--history sparse"),
-        (vec!["--history", "fast", "--scheme", "l1"], "fast history"),
+        (vec!["--history", "fast", "--scheme", "gl"], "fast history"),
         (vec!["--history", "fast", "--learn-alpha"], "--history dense"),
         (vec!["--data", "/nonexistent/caputo", "--format", "planetoid"], "/nonexistent/caputo"),
         (vec!["--data", "/nonexistent/caputo", "--format", "csv"], "/nonexistent/caputo"),

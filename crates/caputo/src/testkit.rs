@@ -93,6 +93,91 @@ pub fn flat_grads<M: burn::module::Module>(m: &M, g: &burn::optim::GradientsPara
     v.out
 }
 
+/// The test loss `L = Σ_k (k+1)·‖y(t_k)‖²` over the outputs, and its cotangents
+/// `∂L/∂y(t_k) = 2(k+1)·y(t_k)`: every output counts, each with its own weight.
+///
+/// # Example
+/// ```
+/// use caputo::testkit::{f64_device, weighted_square_loss};
+/// use caputo::tensor::{from_vec, to_vec};
+/// let dev = f64_device().inner();
+/// let ys = [from_vec(vec![1.0, 2.0], [2], &dev), from_vec(vec![3.0, 0.0], [2], &dev)];
+/// let (l, g) = weighted_square_loss(&ys);
+/// assert_eq!(l, 1.0 * 5.0 + 2.0 * 9.0);
+/// assert_eq!(to_vec(g[1].clone()), vec![12.0, 0.0]);
+/// ```
+pub fn weighted_square_loss<const D: usize>(ys: &[burn::tensor::Tensor<D>]) -> (f64, Vec<burn::tensor::Tensor<D>>) {
+    let mut l = 0.0;
+    let g = ys
+        .iter()
+        .enumerate()
+        .map(|(k, y)| {
+            let w = (k + 1) as f64;
+            l += w * crate::tensor::to_vec(y.clone()).iter().map(|x| x * x).sum::<f64>();
+            y.clone().mul_scalar(2.0 * w)
+        })
+        .collect();
+    (l, g)
+}
+
+/// The gradients of one fractional solve, flattened ([`fde_grads`]).
+#[derive(Debug, Clone)]
+pub struct FlatFdeGrads {
+    /// The loss.
+    pub loss: f64,
+    /// `∂L/∂y0`.
+    pub y0: Vec<f64>,
+    /// `∂L/∂θ` in module order ([`flat_grads`]).
+    pub params: Vec<f64>,
+    /// `∂L/∂α` when the method gives it.
+    pub alpha: Option<f64>,
+    /// The pullback's counters.
+    pub stats: crate::stats::Stats,
+}
+
+/// Solves `D^α y = f` from `y0` with [`crate::fde::fde_forward`] on the f64 test device and
+/// pulls back `loss` (outputs → `(L, ∂L/∂y(t_k))`) with `method`. Panics on errors (tests).
+///
+/// # Example
+/// ```
+/// use caputo::fde::{History, Scheme};
+/// use caputo::grad::Method;
+/// use caputo::problems::Relaxation;
+/// use caputo::testkit::{f64_device, fde_grads, max_rel_diff, weighted_square_loss};
+/// let f = Relaxation::new(0.7, &f64_device());
+/// let run = |m: &Method| {
+///     fde_grads(&f, &[1.0], 0.6, &[0.0, 1.0], 32, &Scheme::Predictor, History::Dense, m, weighted_square_loss)
+/// };
+/// let (a, d) = (run(&Method::DiscreteAdjoint), run(&Method::Direct));
+/// assert!(max_rel_diff(&a.y0, &d.y0) < 1e-12 && max_rel_diff(&a.params, &d.params) < 1e-12);
+/// ```
+#[allow(clippy::too_many_arguments)]
+pub fn fde_grads<F: crate::field::VectorField<1>>(
+    f: &F,
+    y0: &[f64],
+    alpha: f64,
+    t: &[f64],
+    n_steps: usize,
+    scheme: &crate::fde::Scheme,
+    history: crate::fde::History,
+    method: &crate::grad::Method,
+    loss: impl Fn(&[burn::tensor::Tensor<1>]) -> (f64, Vec<burn::tensor::Tensor<1>>),
+) -> FlatFdeGrads {
+    let dev = f64_device().inner();
+    let y0 = crate::tensor::from_vec(y0.to_vec(), [y0.len()], &dev);
+    let (sol, pb) = crate::fde::fde_forward(f, y0, alpha, t, n_steps, scheme, history, method)
+        .unwrap_or_else(|e| panic!("fde_forward with {}: {e}", method.name()));
+    let (l, g) = loss(&sol.y);
+    let r = pb.backward(&g).unwrap_or_else(|e| panic!("backward with {}: {e}", method.name()));
+    FlatFdeGrads {
+        loss: l,
+        y0: crate::tensor::to_vec(r.y0),
+        params: flat_grads(f, &r.params),
+        alpha: r.alpha,
+        stats: r.stats,
+    }
+}
+
 /// A global allocator that counts live bytes and their peak (for memory claims that are
 /// measured, not estimated). Install it in a binary or test binary with
 /// `#[global_allocator] static A: CountingAllocator = CountingAllocator::new();`.

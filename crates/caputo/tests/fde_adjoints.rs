@@ -11,9 +11,10 @@ use caputo::nn::MlpField;
 use caputo::problems::{LotkaVolterra, Relaxation};
 use caputo::special::gamma;
 use caputo::special::mittag_leffler::mittag_leffler;
-use caputo::stats::Stats;
 use caputo::tensor::{from_vec, to_vec};
-use caputo::testkit::{error_table, f64_device, fitted_order, flat_grads, max_rel_diff};
+use caputo::testkit::{
+    FlatFdeGrads, error_table, f64_device, fde_grads, fitted_order, flat_grads, max_rel_diff, weighted_square_loss,
+};
 use caputo::{Error, VectorField};
 
 /// The scalar fields of the notes' table (§4a), each with one named parameter θ.
@@ -54,12 +55,6 @@ impl VectorField<1> for Scalar {
     }
 }
 
-struct G {
-    y0: Vec<f64>,
-    p: Vec<f64>,
-    stats: Stats,
-}
-
 /// The loss of the cotangents `g`: `L = y(T)` summed over components, or
 /// `L = Σ_k (k+1) |y(t_k)|²`.
 #[derive(Clone, Copy)]
@@ -82,19 +77,7 @@ impl Loss {
                         .collect(),
                 )
             }
-            Loss::Quadratic => {
-                let mut l = 0.0;
-                let g = ys
-                    .iter()
-                    .enumerate()
-                    .map(|(k, y)| {
-                        let w = (k + 1) as f64;
-                        l += w * to_vec(y.clone()).iter().map(|x| x * x).sum::<f64>();
-                        y.clone().mul_scalar(2.0 * w)
-                    })
-                    .collect();
-                (l, g)
-            }
+            Loss::Quadratic => weighted_square_loss(ys),
         }
     }
 }
@@ -110,12 +93,8 @@ fn grads<F: VectorField<1>>(
     h: History,
     m: &Method,
     loss: Loss,
-) -> G {
-    let dev = f64_device().inner();
-    let (sol, pb) = fde_forward(f, from_vec(y0.to_vec(), [y0.len()], &dev), alpha, t, n, s, h, m).unwrap();
-    let (_, g) = loss.value_and_cotangents(&sol.y);
-    let r = pb.backward(&g).unwrap();
-    G { y0: to_vec(r.y0), p: flat_grads(f, &r.params), stats: r.stats }
+) -> FlatFdeGrads {
+    fde_grads(f, y0, alpha, t, n, s, h, m, |ys| loss.value_and_cotangents(ys))
 }
 
 #[allow(clippy::too_many_arguments)]
@@ -151,9 +130,9 @@ fn paper_adjoint_reproduces_the_torchfde_table() {
         let exact = run(&f, &Method::DiscreteAdjoint, History::Dense);
         for (what, got, want) in [
             ("paper z0", paper.y0[0], pz),
-            ("paper θ", paper.p[0], pt),
+            ("paper θ", paper.params[0], pt),
             ("exact z0", exact.y0[0], ez),
-            ("exact θ", exact.p[0], et),
+            ("exact θ", exact.params[0], et),
         ] {
             assert!((got - want).abs() < 1e-8, "{kind:?} {what}: {got:.10} vs the notes' {want:.8}");
         }
@@ -162,10 +141,10 @@ fn paper_adjoint_reproduces_the_torchfde_table() {
         // The same recurrence on the fast (sum-of-exponentials) history.
         let fast = run(&f, &Method::PaperAdjoint, History::Fast { tol: 1e-10 });
         assert!(
-            (fast.y0[0] - pz).abs() < 1e-7 && (fast.p[0] - pt).abs() < 1e-7,
+            (fast.y0[0] - pz).abs() < 1e-7 && (fast.params[0] - pt).abs() < 1e-7,
             "{kind:?} fast: {:?} {:?}",
             fast.y0,
-            fast.p
+            fast.params
         );
     }
 }
@@ -180,7 +159,7 @@ fn paper_adjoint_is_biased_for_a_constant_field() {
     let f = Scalar::new(Kind::Constant, 0.4);
     for n in [16, 128, 1024] {
         let run = |m: &Method| {
-            grads(&f, &[0.7], 0.5, &[0.0, 1.0], n, &Scheme::Predictor, History::Dense, m, Loss::Final).p[0]
+            grads(&f, &[0.7], 0.5, &[0.0, 1.0], n, &Scheme::Predictor, History::Dense, m, Loss::Final).params[0]
         };
         let (paper, discrete, continuous) = (
             run(&Method::PaperAdjoint),
@@ -267,7 +246,7 @@ fn continuous_adjoint_converges_to_the_mittag_leffler_gradient() {
             let g = grads(&field, &[y0], alpha, &[0.0, t1], n, &s, History::Dense, &m, Loss::Final);
             assert_eq!(g.stats.vjps, 2 * n, "2N VJPs");
             errs[0].push((g.y0[0] - want[0]).abs());
-            errs[1].push((g.p[0] - want[1]).abs());
+            errs[1].push((g.params[0] - want[1]).abs());
         }
         for (k, what) in ["dL/dy0", "dL/dλ"].iter().enumerate() {
             let p = fitted_order(&hs, &errs[k], 1e-11, 1e-2).expect("enough points in range");
@@ -316,7 +295,7 @@ fn continuous_adjoint_agrees_with_finite_differences_within_its_discretisation_e
     };
     let err = |n: usize, s: &Scheme| {
         let g = grads(&lv, &y0, alpha, &t, n, s, History::Dense, &m, Loss::Quadratic);
-        let got: Vec<f64> = g.y0.iter().chain(&g.p).copied().collect();
+        let got: Vec<f64> = g.y0.iter().chain(&g.params).copied().collect();
         max_rel_diff(&got, &fd(n, s))
     };
     let abm = Scheme::Abm { corrector_iters: 1 };
@@ -327,7 +306,7 @@ fn continuous_adjoint_agrees_with_finite_differences_within_its_discretisation_e
     // adjoint (always on the dense kernel) follows.
     let dense = grads(&lv, &y0, alpha, &t, 128, &abm, History::Dense, &m, Loss::Quadratic);
     let fast = grads(&lv, &y0, alpha, &t, 128, &abm, History::Fast { tol: 1e-10 }, &m, Loss::Quadratic);
-    let e = max_rel_diff(&fast.y0, &dense.y0).max(max_rel_diff(&fast.p, &dense.p));
+    let e = max_rel_diff(&fast.y0, &dense.y0).max(max_rel_diff(&fast.params, &dense.params));
     println!("fast vs dense history: {e:.3e}");
     assert!(e < 1e-7, "fast vs dense history: {e:e}");
     // Every Caputo single-term scheme: within the first-order discretisation error.
@@ -361,7 +340,7 @@ fn checkpointed_matches_direct_to_roundoff() {
                 let d = run(&Method::Direct);
                 for segments in [1, 3, 7, 100] {
                     let c = run(&Method::Checkpointed { segments });
-                    let (e0, ep) = (max_rel_diff(&c.y0, &d.y0), max_rel_diff(&c.p, &d.p));
+                    let (e0, ep) = (max_rel_diff(&c.y0, &d.y0), max_rel_diff(&c.params, &d.params));
                     assert!(e0 < 1e-10 && ep < 1e-10, "{name} {h:?} {fname} S = {segments}: dy0 {e0:e}, dθ {ep:e}");
                     assert_eq!(c.stats.recomputed_steps, n, "{name}: every step is replayed once");
                     assert!(c.stats.graph_evals > 0 && c.stats.vjps == 0, "{name}: {:?}", c.stats);

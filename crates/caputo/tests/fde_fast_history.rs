@@ -1,17 +1,21 @@
 //! Fast (sum-of-exponentials) history: agreement with the dense scheme to the kernel
 //! tolerance, unchanged convergence order, exact discrete adjoint, gradients, N-independent
-//! memory, and the schemes it does not support.
+//! memory, and the schemes it does not support. Predictor, ABM and the L1 scheme (lagged and
+//! new-point) are covered.
 
-use burn::tensor::Tensor;
 use caputo::fde::{History, Scheme, fde_forward, solve};
 use caputo::grad::Method;
 use caputo::nn::MlpField;
 use caputo::problems::{LotkaVolterra, smooth_square};
 use caputo::tensor::{from_vec, scalar, to_vec};
-use caputo::testkit::{error_table, f64_device, fitted_order, flat_grads, max_rel_diff};
+use caputo::testkit::{
+    FlatFdeGrads, error_table, f64_device, fde_grads, fitted_order, max_rel_diff, weighted_square_loss,
+};
 use caputo::{Error, VectorField};
 
 const ABM: Scheme = Scheme::Abm { corrector_iters: 1 };
+const L1: Scheme = Scheme::L1 { new_point: None };
+const L1_IMPLICIT: Scheme = Scheme::L1 { new_point: Some(caputo::fde::scheme::NEW_POINT_ITERS) };
 
 fn plain() -> burn::tensor::Device {
     f64_device().inner()
@@ -43,6 +47,21 @@ fn fast_history_matches_dense_within_tolerance() {
             }
         }
     }
+    // The L1 scheme (derivative form): dense is O(N²), so a shorter grid.
+    let n = 2000;
+    for (name, s) in [("l1", L1), ("l1-implicit", L1_IMPLICIT)] {
+        for alpha in [0.3, 0.7] {
+            let dense = outputs(&lv, &[2.0, 1.0], alpha, &t, n, &s, History::Dense);
+            for tol in [1e-6, 1e-10] {
+                let fast = outputs(&lv, &[2.0, 1.0], alpha, &t, n, &s, History::Fast { tol });
+                let e = max_rel_diff(&fast, &dense);
+                let ok = e <= 10.0 * tol;
+                failed |= !ok;
+                report +=
+                    &format!("{name} α={alpha} tol={tol:e}: rel diff {e:.2e} {}\n", if ok { "ok" } else { "FAIL" });
+            }
+        }
+    }
     println!("{report}");
     assert!(!failed, "{report}");
 }
@@ -51,7 +70,7 @@ fn fast_history_matches_dense_within_tolerance() {
 fn fast_history_is_exact_at_alpha_one() {
     // At α = 1 the kernel is the constant 1: one exact mode, so fast = dense to rounding.
     let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &plain());
-    for s in [Scheme::Predictor, ABM] {
+    for s in [Scheme::Predictor, ABM, L1, L1_IMPLICIT] {
         let dense = outputs(&lv, &[2.0, 1.0], 1.0, &[0.0, 2.0], 200, &s, History::Dense);
         let fast = outputs(&lv, &[2.0, 1.0], 1.0, &[0.0, 2.0], 200, &s, History::Fast { tol: 1e-8 });
         assert!(max_rel_diff(&fast, &dense) < 1e-13, "{s:?}: {fast:?} vs {dense:?}");
@@ -64,7 +83,11 @@ fn fast_history_keeps_the_order_of_convergence() {
     let mut report = String::new();
     let mut failed = false;
     for alpha in [0.3, 0.6, 0.9] {
-        for (name, s, want) in [("predictor", Scheme::Predictor, 1.0), ("abm", ABM, 1.0 + alpha)] {
+        for (name, s, want) in [
+            ("predictor", Scheme::Predictor, 1.0),
+            ("abm", ABM, 1.0 + alpha),
+            ("l1-implicit", L1_IMPLICIT, 2.0 - alpha),
+        ] {
             let field = smooth_square::<1>(vec![(1.0, alpha)]);
             let ns: Vec<usize> = (5..11).map(|k| 1 << k).collect();
             let h: Vec<f64> = ns.iter().map(|n| 1.0 / *n as f64).collect();
@@ -98,17 +121,7 @@ fn fast_history_keeps_the_order_of_convergence() {
     assert!(!failed, "{report}");
 }
 
-/// L = Σ_k (k+1) Σ y(t_k)².
-fn cotangents(ys: &[Tensor<1>]) -> Vec<Tensor<1>> {
-    ys.iter().enumerate().map(|(k, y)| y.clone().mul_scalar(2.0 * (k + 1) as f64)).collect()
-}
-
-struct G {
-    y0: Vec<f64>,
-    p: Vec<f64>,
-    alpha: Option<f64>,
-}
-
+/// The discrete gradients under the test loss `L = Σ_k (k+1)·‖y(t_k)‖²`.
 #[allow(clippy::too_many_arguments)]
 fn grads<F: VectorField<1>>(
     f: &F,
@@ -119,10 +132,8 @@ fn grads<F: VectorField<1>>(
     s: &Scheme,
     h: History,
     m: &Method,
-) -> G {
-    let (sol, pb) = fde_forward(f, from_vec(y0.to_vec(), [y0.len()], &plain()), alpha, t, n, s, h, m).unwrap();
-    let r = pb.backward(&cotangents(&sol.y)).unwrap();
-    G { y0: to_vec(r.y0), p: flat_grads(f, &r.params), alpha: r.alpha }
+) -> FlatFdeGrads {
+    fde_grads(f, y0, alpha, t, n, s, h, m, weighted_square_loss)
 }
 
 #[test]
@@ -133,7 +144,13 @@ fn fast_discrete_adjoint_matches_direct_to_roundoff() {
     let mlp = MlpField::new(&[2, 8, 2], &dev);
     let t = [0.0, 0.5, 1.0, 2.0];
     let fast = History::Fast { tol: 1e-8 };
-    for (name, s) in [("predictor", Scheme::Predictor), ("abm", ABM), ("abm-3", Scheme::Abm { corrector_iters: 3 })] {
+    for (name, s) in [
+        ("predictor", Scheme::Predictor),
+        ("abm", ABM),
+        ("abm-3", Scheme::Abm { corrector_iters: 3 }),
+        ("l1", L1),
+        ("l1-implicit", L1_IMPLICIT),
+    ] {
         for alpha in [0.3, 0.6, 0.9] {
             for (fname, y0) in [("lv", [2.0, 1.0]), ("mlp", [0.3, -0.4])] {
                 let run = |m: &Method| {
@@ -145,7 +162,7 @@ fn fast_discrete_adjoint_matches_direct_to_roundoff() {
                 };
                 let d = run(&Method::Direct);
                 let a = run(&Method::DiscreteAdjoint);
-                let (e0, ep) = (max_rel_diff(&a.y0, &d.y0), max_rel_diff(&a.p, &d.p));
+                let (e0, ep) = (max_rel_diff(&a.y0, &d.y0), max_rel_diff(&a.params, &d.params));
                 assert!(e0 < 1e-10 && ep < 1e-10, "{name} α={alpha} {fname}: dy0 {e0:e}, dθ {ep:e}");
                 assert!(a.alpha.is_none() && d.alpha.is_none(), "no ∂L/∂α with fast history");
             }
@@ -167,7 +184,7 @@ fn checkpointed_fast_history_equals_the_discrete_adjoint_to_roundoff() {
             // One segment, uneven segments, one step per segment, more segments than steps.
             for segments in [1, 3, 9, 70, 200] {
                 let c = grads(&mlp, &[0.3, -0.4], alpha, &t, 70, &s, fast, &Method::Checkpointed { segments });
-                let (e0, ep) = (max_rel_diff(&c.y0, &a.y0), max_rel_diff(&c.p, &a.p));
+                let (e0, ep) = (max_rel_diff(&c.y0, &a.y0), max_rel_diff(&c.params, &a.params));
                 assert!(e0 < 1e-12 && ep < 1e-12, "{name} α={alpha} S={segments}: dy0 {e0:e}, dθ {ep:e}");
                 assert!(c.alpha.is_none());
             }
@@ -181,13 +198,13 @@ fn fast_gradient_matches_dense_gradient_within_tolerance() {
     let t = [0.0, 1.0, 2.0, 4.0];
     let mut report = String::new();
     let mut failed = false;
-    for (name, s) in [("predictor", Scheme::Predictor), ("abm", ABM)] {
+    for (name, s) in [("predictor", Scheme::Predictor), ("abm", ABM), ("l1-implicit", L1_IMPLICIT)] {
         for alpha in [0.3, 0.6, 0.9] {
             let dense = grads(&lv, &[2.0, 1.0], alpha, &t, 1000, &s, History::Dense, &Method::DiscreteAdjoint);
             for tol in [1e-6, 1e-10] {
                 let fast =
                     grads(&lv, &[2.0, 1.0], alpha, &t, 1000, &s, History::Fast { tol }, &Method::DiscreteAdjoint);
-                let (e0, ep) = (max_rel_diff(&fast.y0, &dense.y0), max_rel_diff(&fast.p, &dense.p));
+                let (e0, ep) = (max_rel_diff(&fast.y0, &dense.y0), max_rel_diff(&fast.params, &dense.params));
                 let ok = e0 <= 10.0 * tol && ep <= 10.0 * tol;
                 failed |= !ok;
                 report += &format!(
@@ -208,7 +225,7 @@ fn fast_history_memory_is_independent_of_n() {
         let sol = solve(&lv, from_vec(vec![2.0, 1.0], [2], &plain()), 0.6, &[0.0, 10.0], n, s, h).unwrap();
         sol.stats.peak_stored_bytes
     };
-    for s in [Scheme::Predictor, ABM] {
+    for s in [Scheme::Predictor, ABM, L1] {
         for tol in [1e-6, 1e-10] {
             let (a, b) = (peak(1000, History::Fast { tol }, &s), peak(4000, History::Fast { tol }, &s));
             let r = b as f64 / a as f64;
@@ -224,15 +241,54 @@ fn fast_history_memory_is_independent_of_n() {
 fn fast_history_rejects_derivative_form_schemes_and_bad_tolerances() {
     let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &plain());
     let y0 = from_vec(vec![2.0, 1.0], [2], &plain());
+    let mut rejected = vec![];
     for e in caputo::fde::scheme::registry()
         .into_iter()
-        .filter(|e| !matches!(e.scheme, Scheme::Predictor | Scheme::Abm { .. }))
+        .filter(|e| !matches!(e.scheme, Scheme::Predictor | Scheme::Abm { .. } | Scheme::L1 { .. }))
     {
         let r = solve(&lv, y0.clone(), 0.6, &[0.0, 1.0], 16, &e.scheme.with_alpha(0.6), History::Fast { tol: 1e-8 });
-        assert!(matches!(r, Err(Error::Unsupported { .. })), "{}", e.name);
+        match r {
+            Err(Error::Unsupported { what, .. }) => assert!(what.contains("fast history"), "{}: {what}", e.name),
+            r => panic!("{}: {:?}", e.name, r.map(|_| ())),
+        }
+        rejected.push(e.name);
     }
+    assert!(
+        rejected.iter().any(|n| n.starts_with("gl")) && rejected.iter().any(|n| n.starts_with("trap")),
+        "{rejected:?}"
+    );
     for tol in [0.0, -1e-8, 1.0, f64::NAN] {
         let r = solve(&lv, y0.clone(), 0.6, &[0.0, 1.0], 16, &Scheme::Predictor, History::Fast { tol });
         assert!(matches!(r, Err(Error::InvalidTolerance { .. })), "tol {tol}");
+    }
+}
+
+#[test]
+fn fast_l1_gradient_methods_work_or_are_rejected() {
+    let dev = f64_device();
+    let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &dev);
+    let y0 = from_vec(vec![2.0, 1.0], [2], &plain());
+    let fast = History::Fast { tol: 1e-8 };
+    // No snapshot engine or fast reversed solve for L1: a clear Unsupported, never a wrong answer.
+    for (s, m) in [
+        (L1, Method::Checkpointed { segments: 4 }),
+        (L1_IMPLICIT, Method::Checkpointed { segments: 4 }),
+        (L1, Method::PaperAdjoint),
+    ] {
+        let r = fde_forward(&lv, y0.clone(), 0.6, &[0.0, 1.0], 32, &s, fast, &m);
+        match r {
+            Err(Error::Unsupported { what, .. }) => assert!(what.contains("L1"), "{s:?} {m:?}: {what}"),
+            r => panic!("{s:?} {m:?}: {:?}", r.map(|_| ())),
+        }
+    }
+    // The continuous adjoint reads only the stored states: fast ≈ dense within the tolerance.
+    let t = [0.0, 1.0, 2.0];
+    for s in [L1, L1_IMPLICIT] {
+        let m = Method::ContinuousAdjoint { rtol: 1e-8, atol: 1e-10 };
+        let d = grads(&lv, &[2.0, 1.0], 0.6, &t, 400, &s, History::Dense, &m);
+        let f = grads(&lv, &[2.0, 1.0], 0.6, &t, 400, &s, fast, &m);
+        let (e0, ep) = (max_rel_diff(&f.y0, &d.y0), max_rel_diff(&f.params, &d.params));
+        println!("{s:?} continuous adjoint fast vs dense: dy0 {e0:.2e}, dθ {ep:.2e}");
+        assert!(e0 < 1e-6 && ep < 1e-6, "{s:?}: dy0 {e0:e}, dθ {ep:e}");
     }
 }

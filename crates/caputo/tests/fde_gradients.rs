@@ -2,7 +2,6 @@
 //! scheme (new-point iterations and short memory included), agrees with finite differences
 //! in θ, y0 and α, and matches the Mittag-Leffler oracles of relaxation.
 
-use burn::tensor::Tensor;
 use caputo::VectorField;
 use caputo::fde::scheme::registry;
 use caputo::fde::{History, Scheme, fde_forward, solve};
@@ -11,29 +10,9 @@ use caputo::nn::MlpField;
 use caputo::problems::{LotkaVolterra, Relaxation};
 use caputo::special::mittag_leffler::mittag_leffler;
 use caputo::tensor::{from_vec, to_vec};
-use caputo::testkit::{f64_device, flat_grads, max_rel_diff};
+use caputo::testkit::{FlatFdeGrads, f64_device, fde_grads, flat_grads, max_rel_diff, weighted_square_loss};
 
-/// L = Σ_k (k+1) Σ y(t_k)².
-fn cotangents(ys: &[Tensor<1>]) -> (f64, Vec<Tensor<1>>) {
-    let mut l = 0.0;
-    let g = ys
-        .iter()
-        .enumerate()
-        .map(|(k, y)| {
-            let w = (k + 1) as f64;
-            l += w * to_vec(y.clone()).iter().map(|x| x * x).sum::<f64>();
-            y.clone().mul_scalar(2.0 * w)
-        })
-        .collect();
-    (l, g)
-}
-
-struct G {
-    y0: Vec<f64>,
-    p: Vec<f64>,
-    alpha: Option<f64>,
-}
-
+/// The discrete gradients under the test loss `L = Σ_k (k+1)·‖y(t_k)‖²`.
 #[allow(clippy::too_many_arguments)]
 fn grads<F: VectorField<1>>(
     f: &F,
@@ -44,18 +23,14 @@ fn grads<F: VectorField<1>>(
     s: &Scheme,
     h: History,
     m: &Method,
-) -> G {
-    let dev = f64_device().inner();
-    let (sol, pb) = fde_forward(f, from_vec(y0.to_vec(), [y0.len()], &dev), alpha, t, n, s, h, m).unwrap();
-    let (_, g) = cotangents(&sol.y);
-    let r = pb.backward(&g).unwrap();
-    G { y0: to_vec(r.y0), p: flat_grads(f, &r.params), alpha: r.alpha }
+) -> FlatFdeGrads {
+    fde_grads(f, y0, alpha, t, n, s, h, m, weighted_square_loss)
 }
 
 fn loss<F: VectorField<1>>(f: &F, y0: &[f64], alpha: f64, t: &[f64], n: usize, s: &Scheme, h: History) -> f64 {
     let dev = f64_device().inner();
     let sol = solve(f, from_vec(y0.to_vec(), [y0.len()], &dev), alpha, t, n, s, h).unwrap();
-    cotangents(&sol.y).0
+    weighted_square_loss(&sol.y).0
 }
 
 fn schemes(alpha: f64) -> Vec<(String, Scheme)> {
@@ -84,7 +59,7 @@ fn discrete_adjoint_matches_direct_to_roundoff() {
                 };
                 let d = run(&Method::Direct);
                 let a = run(&Method::DiscreteAdjoint);
-                let (e0, ep) = (max_rel_diff(&a.y0, &d.y0), max_rel_diff(&a.p, &d.p));
+                let (e0, ep) = (max_rel_diff(&a.y0, &d.y0), max_rel_diff(&a.params, &d.params));
                 assert!(e0 < 1e-10 && ep < 1e-10, "{name} {h:?} {fname}: dy0 {e0:e}, dθ {ep:e}");
             }
         }
@@ -119,7 +94,7 @@ fn discrete_adjoint_agrees_with_finite_differences_in_y0_theta_and_alpha() {
             let fd = (loss(&LotkaVolterra::new(p, &dev), &[2.0, 1.0], alpha, &t, n, &s, History::Dense)
                 - loss(&LotkaVolterra::new(q, &dev), &[2.0, 1.0], alpha, &t, n, &s, History::Dense))
                 / (2.0 * d);
-            assert!((g.p[i] - fd).abs() < 1e-6 * fd.abs().max(1.0), "{name} θ[{i}]: {} vs {fd}", g.p[i]);
+            assert!((g.params[i] - fd).abs() < 1e-6 * fd.abs().max(1.0), "{name} θ[{i}]: {} vs {fd}", g.params[i]);
         }
         let da = g.alpha.expect("discrete adjoint gives dL/dα");
         let s_plus = s.clone();

@@ -10,9 +10,14 @@
 //! `R̄_n −= q̄/d₀`, `ȳ0 += s·q̄`, `q̄ ← (σ/d₀) J(q)ᵀ q̄` — the last (`q⁰`) hands its VJP to
 //! `ȳ_{n−1}`; finally `ȳ0 −= s·(Σ_{j<n} d(n,j)) R̄_n`. The α-derivative adds
 //! `Σ_j ⟨u_j, Σ_{m>j} ∂d(m,j) R̄_m⟩ + Σ ⟨q̄, ∂σ/d₀·f(q) − ∂d₀/d₀·(q⁺ − s·y0)⟩`.
+//!
+//! With [`History::Fast`] (the L1 kernel only; `fde::pullback` rejects the other schemes) both
+//! sums run through `L1History` / `L1Adjoint` (exact window, sum-of-exponentials modes and
+//! the exact first column; see [`super::fast`]), and the adjoint returns no `∂L/∂α`.
 
 use burn::tensor::Tensor;
 
+use super::fast::{L1Adjoint, L1History, L1Plan};
 use super::grid::UniformGrid;
 use super::history::{History, RowStore};
 use super::kernel::Kernel;
@@ -30,6 +35,48 @@ pub(crate) struct Coefs {
     pub d0: f64,
     pub shift: f64,
     pub iters: usize,
+    /// The fractional order (for the fast history's modes).
+    pub alpha: f64,
+}
+
+/// The causal sums `R_n = Σ_{j<n} d(n,j) u_j`: stored rows, or the fast L1 history.
+enum Sums<'k> {
+    Dense { rows: RowStore, d: &'k Kernel<f64>, history: History },
+    Fast(Box<L1History>),
+}
+
+impl<'k> Sums<'k> {
+    fn new(history: History, d: &'k Kernel<f64>, alpha: f64, n_steps: usize) -> Self {
+        match history {
+            History::Fast { tol } => Sums::Fast(Box::new(L1History::new(L1Plan::new(alpha, n_steps, tol, d)))),
+            _ => Sums::Dense { rows: RowStore::new(), d, history },
+        }
+    }
+
+    fn push(&mut self, row: Tensor<1>) {
+        match self {
+            Sums::Dense { rows, .. } => rows.push(row),
+            Sums::Fast(f) => f.push(row),
+        }
+    }
+
+    /// `R_n` for `n` = rows pushed.
+    fn sum(&self) -> Option<Tensor<1>> {
+        match self {
+            Sums::Dense { rows, d, history } => {
+                let (n, lo) = (rows.len(), history.first(rows.len()));
+                rows.weighted_sum(lo, &d.row(n, lo))
+            }
+            Sums::Fast(f) => f.sum(),
+        }
+    }
+
+    fn bytes(&self) -> usize {
+        match self {
+            Sums::Dense { rows, .. } => rows.bytes(),
+            Sums::Fast(f) => f.bytes(),
+        }
+    }
 }
 
 /// Forward march; `f` evaluates on plain or autodiff tensors.
@@ -43,7 +90,7 @@ pub(crate) fn forward<const D: usize>(
     store: bool,
 ) -> Result<FdeTrajectory<D>> {
     let dims = y0.dims();
-    let mut us = RowStore::new();
+    let mut us = Sums::new(history, d, c.alpha, grid.n_steps);
     let base0 = y0.clone().mul_scalar(c.shift);
     let mut rec = Recorder::new(grid, store);
     rec.record(0, &y0, vec![]);
@@ -51,8 +98,7 @@ pub(crate) fn forward<const D: usize>(
     let mut y_prev = y0.clone();
     let ratio = c.sigma / c.d0;
     for n in 1..=grid.n_steps {
-        let lo = history.first(n);
-        let r = us.weighted_sum(lo, &d.row(n, lo));
+        let r = us.sum();
         let base = match r {
             Some(r) => base0.clone() - r.reshape(dims).mul_scalar(1.0 / c.d0),
             None => base0.clone(),
@@ -73,8 +119,8 @@ pub(crate) fn forward<const D: usize>(
     Ok(rec.finish(us.bytes()))
 }
 
-/// The exact discrete adjoint. Returns `(∂L/∂y0, ∂L/∂α)` and adds `∂L/∂θ` to `grads`.
-/// `dd` and `dc` are the α-derivatives of the kernel and of `(σ, d₀)`.
+/// The exact discrete adjoint. Returns `(∂L/∂y0, ∂L/∂α)` (`None` for fast history) and adds
+/// `∂L/∂θ` to `grads`. `dd` and `dc` are the α-derivatives of the kernel and of `(σ, d₀)`.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     ev: &mut Evaluator<'_, D, F>,
@@ -87,7 +133,7 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     g: &[Tensor<D>],
     grads: &mut ParamGrads<F>,
     stats: &mut Stats,
-) -> (Tensor<D>, f64) {
+) -> (Tensor<D>, Option<f64>) {
     let nn = grid.n_steps;
     let y0 = &tr.states[0];
     let dims = y0.dims();
@@ -96,6 +142,10 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     let ratio = c.sigma / c.d0;
     let (dsigma, dd0) = dc;
     let mut rev_r = RowStore::new();
+    let mut fast = match history {
+        History::Fast { tol } => Some(L1Adjoint::new(L1Plan::new(c.alpha, nn, tol, d.0), nn)),
+        _ => None,
+    };
     let mut y0_bar = zero.clone();
     let mut dalpha = 0.0;
     let mut pending: Option<Tensor<D>> = None; // VJP of step n+1's lagged f at y_n
@@ -107,11 +157,16 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     for n in (0..=nn).rev() {
         let hi = hi_of(n);
         let start = nn - hi;
-        let mut y_bar = add_opt(zero.clone(), rev_r.weighted_sum(start, &d.0.col_rev(n, hi)), dims);
-        if let Some(s) = rev_r.weighted_sum(start, &d.1.col_rev(n, hi)) {
-            let u = tr.states[n].clone() - base0.clone();
-            dalpha += dot(u, s.reshape(dims));
-        }
+        let mut y_bar = match &fast {
+            Some(f) => add_opt(zero.clone(), f.sum(n), dims),
+            None => {
+                if let Some(s) = rev_r.weighted_sum(start, &d.1.col_rev(n, hi)) {
+                    let u = tr.states[n].clone() - base0.clone();
+                    dalpha += dot(u, s.reshape(dims));
+                }
+                add_opt(zero.clone(), rev_r.weighted_sum(start, &d.0.col_rev(n, hi)), dims)
+            }
+        };
         if let Some(lb) = loss_bar.get(n) {
             y_bar = y_bar + lb.clone();
         }
@@ -146,16 +201,22 @@ pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
         dalpha += alpha_term(&q_bar, phi, &q_next);
         pending = Some(jt);
         if c.shift != 0.0 {
-            let lo = history.first(n);
-            let rowsum: f64 = d.0.row(n, lo).iter().sum();
+            let rowsum: f64 = match &fast {
+                Some(f) => f.row_sum(n),
+                None => d.0.row(n, history.first(n)).iter().sum(),
+            };
             y0_bar = y0_bar - r_bar.clone().mul_scalar(c.shift * rowsum);
         }
-        rev_r.push(flat(r_bar));
+        match &mut fast {
+            Some(f) => f.push(flat(r_bar)),
+            None => rev_r.push(flat(r_bar)),
+        }
     }
     stats.field_evals += ev.n_evals;
     stats.vjps += ev.n_vjps;
     let per = bytes(&zero);
     let stored = tr.states.len() + tr.iterates.iter().map(Vec::len).sum::<usize>();
-    stats.peak_stored_bytes = stats.peak_stored_bytes.max(stored * per + rev_r.bytes());
-    (y0_bar, dalpha)
+    let rev_bytes = fast.as_ref().map_or(rev_r.bytes(), L1Adjoint::bytes);
+    stats.peak_stored_bytes = stats.peak_stored_bytes.max(stored * per + rev_bytes);
+    (y0_bar, fast.is_none().then_some(dalpha))
 }

@@ -29,7 +29,8 @@ pub enum History {
     /// Sum-of-exponentials compression of the far past with kernel accuracy `tol`: linear time
     /// and history memory independent of `N` up to a logarithm (see [`super::fast`]). The fast
     /// scheme is the forward map (it differs from the dense one by about `tol` relative);
-    /// Volterra-form schemes only (predictor, ABM); no `∂L/∂α`.
+    /// predictor, ABM and L1 (lagged and new point); other derivative-form schemes return
+    /// [`crate::Error::Unsupported`]; no `∂L/∂α`.
     Fast {
         /// Relative accuracy of the kernel approximation, in `(0, 1)`.
         tol: f64,

@@ -12,7 +12,10 @@
 //! Operator `O(h^{2−α})` for `y ∈ C²` (Sun & Wu 2006; Lin & Xu 2007); scheme: 1 lagged, `2−α`
 //! at the new point.
 //! # Cost
-//! `1 + K` evaluations per step (lagged: 1); history `Σ_j d_{n,j} (y_j − y0)`: `O(N²·d)`.
+//! `1 + K` evaluations per step (lagged: 1); history `Σ_j d_{n,j} (y_j − y0)`: `O(N²·d)` time
+//! and `O(N·d)` memory with dense history; `O(N·Q·d)` and `O((Q + w)·d)` with
+//! [`super::History::Fast`] (the far lags as sums of exponentials of `x^{−1−α}`, see
+//! [`super::fast`], "Derivative-form schemes").
 //! # References
 //! Z. Sun, X. Wu, Appl. Numer. Math. 56 (2006) 193–209; Y. Lin, C. Xu, J. Comput. Phys.
 //! 225 (2007) 1533–1552; G. Gao, Z. Sun, J. Comput. Phys. 230 (2011) 586–595; torchfde's `l1`.

@@ -16,11 +16,12 @@ use crate::special::Dual;
 use crate::stats::{Stats, StopReason};
 use crate::tensor::all_finite;
 
-/// Runs the forward march of `scheme` with any evaluator.
+/// Runs the forward march of `scheme` (order `alpha`) with any evaluator.
 #[allow(clippy::too_many_arguments)]
 pub(crate) fn march<const D: usize>(
     f: &mut dyn FnMut(f64, Tensor<D>) -> Tensor<D>,
     y0: Tensor<D>,
+    alpha: f64,
     grid: &UniformGrid,
     disc: &Discretisation<f64>,
     history: History,
@@ -36,6 +37,7 @@ pub(crate) fn march<const D: usize>(
                 d0: d.toe[0],
                 shift: if *caputo { 1.0 } else { 0.0 },
                 iters: new_point.unwrap_or(0),
+                alpha,
             };
             derivative::forward(f, y0, grid, d, c, history, store)
         }
@@ -44,7 +46,8 @@ pub(crate) fn march<const D: usize>(
 
 /// The grid length the scheme's weights are built for: every lag for dense and short history;
 /// for fast history only the exact window (the far past is the SOE modes, whose plan reads the
-/// lags `≤ WINDOW` and the first column up to `WINDOW`), so long fast solves hold no `O(N)`
+/// lags `≤ WINDOW` and, for ABM, the first column up to `WINDOW`; the L1 plan computes its first
+/// column in closed form), so long fast solves hold no `O(N)`
 /// weight arrays. The weights of a lag do not depend on the grid length.
 fn kernel_steps(history: History, n_steps: usize) -> usize {
     match history {
@@ -72,11 +75,11 @@ fn validate<const D: usize>(
         if !(tol.is_finite() && tol > 0.0 && tol < 1.0) {
             return Err(Error::InvalidTolerance { name: "tol", value: tol });
         }
-        // No SOE form is implemented for the derivative-form schemes (see `fde::fast`).
-        if !matches!(scheme, Scheme::Predictor | Scheme::Abm { .. }) {
+        // Of the derivative-form schemes only L1 has an SOE form (see `fde::fast`).
+        if !matches!(scheme, Scheme::Predictor | Scheme::Abm { .. } | Scheme::L1 { .. }) {
             return Err(Error::Unsupported {
                 method: "fast history".into(),
-                what: "fast history for derivative-form schemes (use predictor or abm)".into(),
+                what: "fast history for Grünwald-Letnikov, trapezoid and multi-term schemes (use predictor, abm, l1 or l1-implicit)".into(),
             });
         }
     }
@@ -121,7 +124,7 @@ pub fn solve<const D: usize, F: VectorField<D>>(
     let disc = scheme.discretise(alpha, grid.h, kernel_steps(history, n_steps));
     let mut ev = Evaluator::new(field);
     let mut f = |t: f64, y: Tensor<D>| ev.eval(t, y);
-    let tr = march(&mut f, y0.inner(), &grid, &disc, history, false)?;
+    let tr = march(&mut f, y0.inner(), alpha, &grid, &disc, history, false)?;
     let mut stats = tr.stats;
     stats.field_evals = ev.n_evals;
     Ok(Solution { t: t.to_vec(), y: tr.outputs, stats, stop: StopReason::Completed })
@@ -177,6 +180,14 @@ pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
     let grid = UniformGrid::new(t, n_steps)?;
     validate(&y0, alpha, &grid, scheme, history)?;
     method.validate()?;
+    if let (History::Fast { .. }, Method::Checkpointed { .. } | Method::PaperAdjoint) = (history, method)
+        && !matches!(scheme, Scheme::Predictor | Scheme::Abm { .. })
+    {
+        return Err(Error::Unsupported {
+            method: method.name().into(),
+            what: "fast history with the L1 scheme (snapshots and the reversed solve are implemented for predictor and abm only); use discrete-adjoint, which keeps the O((Q + w)·d) fast history".into(),
+        });
+    }
     let disc = scheme.discretise(alpha, grid.h, kernel_steps(history, n_steps));
     let dims = y0.dims();
     let mut stats = Stats::default();
@@ -188,7 +199,7 @@ pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
                 graph_evals += 1;
                 field.eval(t, y)
             };
-            let tr = march(&mut f, leaf.clone(), &grid, &disc, history, false)?;
+            let tr = march(&mut f, leaf.clone(), alpha, &grid, &disc, history, false)?;
             stats.merge(&tr.stats);
             stats.graph_evals = graph_evals;
             let plain = tr.outputs.iter().map(|y| y.clone().inner()).collect();
@@ -197,7 +208,7 @@ pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
         Method::DiscreteAdjoint => {
             let mut ev = Evaluator::new(field);
             let mut f = |t: f64, y: Tensor<D>| ev.eval(t, y);
-            let tr = march(&mut f, y0.inner(), &grid, &disc, history, true)?;
+            let tr = march(&mut f, y0.inner(), alpha, &grid, &disc, history, true)?;
             stats.merge(&tr.stats);
             stats.field_evals = ev.n_evals;
             (tr.outputs.clone(), Tape::States(tr))
@@ -223,7 +234,7 @@ pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
             }
             let mut ev = Evaluator::new(field);
             let mut f = |t: f64, y: Tensor<D>| ev.eval(t, y);
-            let mut tr = march(&mut f, y0.inner(), &grid, &disc, history, true)?;
+            let mut tr = march(&mut f, y0.inner(), alpha, &grid, &disc, history, true)?;
             tr.iterates.clear(); // only the discrete adjoint reads them
             stats.merge(&tr.stats);
             stats.field_evals = ev.n_evals;
@@ -284,6 +295,7 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                             d0: dv.toe[0],
                             shift: if caputo { 1.0 } else { 0.0 },
                             iters: new_point.unwrap_or(0),
+                            alpha: self.alpha,
                         };
                         let (y0, alpha) = derivative::adjoint(
                             &mut ev,
@@ -297,7 +309,7 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                             &mut grads,
                             &mut stats,
                         );
-                        Ok(Grads { y0, params: grads.finish(), alpha: Some(alpha), stats })
+                        Ok(Grads { y0, params: grads.finish(), alpha, stats })
                     }
                 }
             }

@@ -64,6 +64,17 @@ pub enum Method {
 
 impl Method {
     /// Every method, with default settings (the registry the generic tests iterate).
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::grad::Method;
+    /// let names: Vec<&str> = Method::all().iter().map(|m| m.name()).collect();
+    /// assert!(names.contains(&"discrete-adjoint") && names.contains(&"symplectic-adjoint"));
+    /// // Every registry name parses back to its method.
+    /// for m in Method::all() {
+    ///     assert_eq!(Method::by_name(m.name()).unwrap().name(), m.name());
+    /// }
+    /// ```
     pub fn all() -> Vec<Method> {
         vec![
             Method::Direct,
@@ -88,6 +99,14 @@ impl Method {
     }
 
     /// Parses a CLI name (default settings).
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::grad::Method;
+    /// assert_eq!(Method::by_name("checkpointed").unwrap(), Method::Checkpointed { segments: 4 });
+    /// let err = Method::by_name("adjoint").unwrap_err();
+    /// assert!(err.to_string().contains("adjoint"));
+    /// ```
     pub fn by_name(name: &str) -> Result<Method> {
         Method::all().into_iter().find(|m| m.name() == name).ok_or_else(|| Error::UnknownScheme {
             name: name.to_string(),

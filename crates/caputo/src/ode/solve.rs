@@ -220,6 +220,22 @@ fn march_adaptive<const D: usize>(
 
 /// Runs the forward solve and returns the trajectory (states stored when asked); the grid it
 /// chose can be replayed exactly with [`march_on_grid`].
+///
+/// # Example
+/// ```
+/// use burn::tensor::{Device, Tensor};
+/// use caputo::{field::FnField, ode::{solve::trajectory, ButcherTableau, StepControl}};
+/// let dev = Device::flex();
+/// let field = FnField::new(|_t: f64, y: Tensor<1>| -y);
+/// let y0 = Tensor::<1>::from_floats([1.0], &dev);
+/// let ctl = StepControl::adaptive(1e-8, 1e-10);
+/// let tr = trajectory(&field, y0, &[0.0, 2.0], &ButcherTableau::dopri5(), &ctl, true).unwrap();
+/// // The accepted step endpoints, one stored state per endpoint, the output at t = 2.
+/// assert_eq!(tr.states.len(), tr.grid.len());
+/// assert_eq!(*tr.grid.last().unwrap(), 2.0);
+/// let y2 = caputo::tensor::scalar(tr.outputs[1].clone());
+/// assert!((y2 - (-2.0f64).exp()).abs() < 1e-7);
+/// ```
 pub fn trajectory<const D: usize, F: VectorField<D>>(
     field: &F,
     y0: Tensor<D>,
@@ -282,6 +298,23 @@ pub fn solve<const D: usize, F: VectorField<D>>(
 /// Solves like [`solve`] but steps freely and evaluates the output times by dense output:
 /// the tableau's continuous extension where it has one (dopri5), else cubic Hermite
 /// interpolation from `y` and `f` at both step ends (order 3).
+///
+/// # Example
+/// ```
+/// use burn::tensor::{Device, Tensor};
+/// use caputo::{field::FnField, ode::{solve::solve_dense, ButcherTableau, StepControl}};
+/// let dev = Device::flex();
+/// let field = FnField::new(|_t: f64, y: Tensor<1>| -y);
+/// let y0 = Tensor::<1>::from_floats([1.0], &dev);
+/// // 101 output times from a handful of adaptive steps.
+/// let t: Vec<f64> = (0..=100).map(|k| k as f64 * 0.02).collect();
+/// let ctl = StepControl::adaptive(1e-9, 1e-12);
+/// let sol = solve_dense(&field, y0, &t, &ButcherTableau::dopri5(), &ctl).unwrap();
+/// assert!(sol.stats.steps < 100);
+/// for (tk, yk) in t.iter().zip(&sol.y) {
+///     assert!((caputo::tensor::scalar(yk.clone()) - (-tk).exp()).abs() < 1e-6);
+/// }
+/// ```
 pub fn solve_dense<const D: usize, F: VectorField<D>>(
     field: &F,
     y0: Tensor<D>,
