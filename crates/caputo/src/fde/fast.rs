@@ -86,11 +86,15 @@
 //! form yet; test `fast_l1_gradient_methods_work_or_are_rejected`).
 //!
 //! Grünwald–Letnikov, the product trapezoid (finite-part) rule and multi-term are rejected
-//! with [`crate::Error::Unsupported`]. Grünwald–Letnikov has no SOE form: its
-//! weights `(−1)^j C(α, j)` are the Taylor coefficients of `(1 − z)^α`, not samples or cell
-//! integrals of a power kernel, so no exponential sum reproduces them with a uniform relative
-//! error; the route there is a blocked or FFT convolution (Hairer–Lubich–Schlichte), which
-//! keeps `O(N·d)` memory.
+//! with [`crate::Error::Unsupported`]: not built yet. They are not out of reach. The GL
+//! weights `g_j = (−1)^j C(α, j)` are, for `j ≥ 1`, moments of a positive measure,
+//! `g_j = −(sin πα/π) ∫_0^1 x^{j−α−1} (1−x)^α dx` (a Beta integral), so a quadrature of that
+//! integral in `ln x` gives an exponential sum in `j` with one-signed error — the construction
+//! used here, on a different integral (checked numerically against `(−1)^j C(α, j)`);
+//! multi-term needs one such sum per order; and the finite-part trapezoid rows differ from
+//! L1's only in the first entry ([`super::weights::finite_part_row`]), so L1's plan with
+//! that first column would cover it. (An earlier version of this page said GL had no SOE form;
+//! that was wrong.)
 //!
 //! # Example
 //! ```
@@ -131,6 +135,20 @@ pub const WINDOW: usize = 4;
 /// grid of `n_steps` steps of size `h` (`δ = WINDOW·h`, `T = n_steps·h`); its
 /// [`SoeKernel::len`] is the number of modes `Q`. At `α = 1` the kernel is the constant 1: one
 /// exact constant mode.
+///
+/// # Example
+/// ```
+/// use caputo::fde::fast::{soe_kernel, WINDOW};
+/// let (alpha, h, n, tol) = (0.6, 1e-3, 10_000, 1e-10);
+/// let k = soe_kernel(alpha, h, n, tol);
+/// // t^{−0.4} within tol (relative) on [WINDOW·h, N·h], with a few dozen modes.
+/// for i in 0..=100 {
+///     let t = WINDOW as f64 * h * (n as f64 / WINDOW as f64).powf(i as f64 / 100.0);
+///     let exact = t.powf(alpha - 1.0);
+///     assert!((k.eval(t) - exact).abs() <= tol * exact, "t = {t}");
+/// }
+/// assert!(k.len() < 100);
+/// ```
 pub fn soe_kernel(alpha: f64, h: f64, n_steps: usize, tol: f64) -> SoeKernel {
     let delta = WINDOW as f64 * h;
     // The modes are read only for n > WINDOW; keep T > δ on grids too short to need them.

@@ -58,6 +58,20 @@ pub struct RowStore {
 
 impl RowStore {
     /// An empty store.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::fde::history::RowStore;
+    /// use caputo::tensor::{from_vec, to_vec};
+    /// let dev = caputo::testkit::f64_device().inner();
+    /// let mut rows = RowStore::new();
+    /// for j in 0..20 {
+    ///     rows.push(from_vec(vec![j as f64, 1.0], [2], &dev));
+    /// }
+    /// // Σ_{i<3} w_i · row[10 + i] with w = (1, 2, 3): one matmul per stored block.
+    /// let s = to_vec(rows.weighted_sum(10, &[1.0, 2.0, 3.0]).unwrap());
+    /// assert_eq!(s, vec![10.0 + 22.0 + 36.0, 6.0]);
+    /// ```
     pub fn new() -> Self {
         Self::default()
     }

@@ -166,6 +166,27 @@ pub struct FdePullback<'a, const D: usize, F: VectorField<D>> {
 /// the forward grid, approximate: [`crate::grad::fde_continuous`]), `PaperAdjoint` (torchfde's,
 /// biased: [`crate::grad::paper`]). Each of the last three returns [`Error::Unsupported`] for
 /// the solves it does not cover (see its module).
+///
+/// # Example
+/// ```
+/// use caputo::fde::{fde_forward, History, Scheme};
+/// use caputo::grad::Method;
+/// use caputo::problems::Relaxation;
+/// use caputo::special::mittag_leffler::mittag_leffler;
+/// use caputo::tensor::{from_vec, scalar};
+/// use caputo::testkit::f64_device;
+/// // D^α y = −λy, y(0) = 1, L = y(1) = E_α(−λ): ∂L/∂y0 = E_α(−λ).
+/// let (alpha, lam) = (0.6, 0.8);
+/// let dev = f64_device();
+/// let field = Relaxation::new(lam, &dev);
+/// let y0 = from_vec(vec![1.0], [1], &dev.clone().inner());
+/// let abm = Scheme::Abm { corrector_iters: 1 };
+/// let (sol, pb) = fde_forward(&field, y0, alpha, &[0.0, 1.0], 400, &abm, History::Dense, &Method::DiscreteAdjoint).unwrap();
+/// let g = pb.backward(&[sol.y[0].zeros_like(), sol.y[1].ones_like()]).unwrap();
+/// let exact = mittag_leffler(alpha, 1.0, -lam);
+/// assert!((scalar(g.y0) - exact).abs() < 1e-3);
+/// assert!(g.alpha.is_some()); // the discrete adjoint also gives ∂L/∂α
+/// ```
 #[allow(clippy::too_many_arguments)]
 pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
     field: &'a F,
