@@ -80,6 +80,10 @@ pub struct BenchArgs {
     /// O(N²) time and a graph that grows faster than N, so large N are skipped by default.
     #[arg(long, default_value_t = 4000)]
     pub reference_max_steps: usize,
+    /// Time the forward solve only (no gradient; `--method` is ignored and the records say
+    /// `"forward"`, with `fwd_bwd_s` = 0 and the forward solve's peak memory).
+    #[arg(long)]
+    pub forward_only: bool,
 }
 
 /// One measurement (one JSON line; `caputo plot-bench` reads these back).
@@ -137,8 +141,8 @@ pub struct BenchSummary {
     pub steps: Vec<usize>,
     /// Slope of the forward solve's time.
     pub fwd_exponent: f64,
-    /// Slope of forward + backward.
-    pub fwd_bwd_exponent: f64,
+    /// Slope of forward + backward (`None` for forward-only records).
+    pub fwd_bwd_exponent: Option<f64>,
 }
 
 /// Least-squares slope of `ln y` against `ln x`.
@@ -179,6 +183,7 @@ struct Cfg {
     method: Method,
     steps: usize,
     history: History,
+    forward_only: bool,
 }
 
 fn run_once<const D: usize, F: VectorField<D>>(field: &F, y0: &Tensor<D>, c: &Cfg) -> Result<Measured> {
@@ -188,6 +193,7 @@ fn run_once<const D: usize, F: VectorField<D>>(field: &F, y0: &Tensor<D>, c: &Cf
     let tab = if fde { None } else { Some(caputo::ode::tableau::by_name(&c.scheme)?) };
     let ctl = caputo::ode::StepControl::fixed(c.steps);
     // Forward only.
+    let base = crate::alloc::reset_peak();
     let start = Instant::now();
     let sol = match (&scheme, &tab) {
         (Some(s), _) => caputo::fde::solve(field, y0.clone(), c.alpha, &t, c.steps, s, c.history)?,
@@ -195,8 +201,13 @@ fn run_once<const D: usize, F: VectorField<D>>(field: &F, y0: &Tensor<D>, c: &Cf
         _ => unreachable!(),
     };
     let fwd = start.elapsed().as_secs_f64();
+    let fwd_peak = crate::alloc::peak_bytes().saturating_sub(base);
     let y_end = caputo::tensor::to_vec(sol.y.last().expect("outputs").clone());
     drop(sol);
+    if c.forward_only {
+        let loss = y_end.iter().map(|v| v * v).sum();
+        return Ok(Measured { fwd_s: fwd, fwd_bwd_s: 0.0, peak_bytes: fwd_peak, loss, grad: vec![], y_end });
+    }
     // Forward + backward.
     let base = crate::alloc::reset_peak();
     let start = Instant::now();
@@ -271,11 +282,14 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
     if steps.contains(&0) {
         return Err(usage("--steps: step counts must be positive"));
     }
-    let methods: Vec<Method> = args
-        .method
-        .split(',')
-        .map(|m| Method::by_name(m.trim()).map_err(|e| usage(e.to_string())))
-        .collect::<Result<_>>()?;
+    let methods: Vec<Method> = if args.forward_only {
+        vec![Method::DiscreteAdjoint] // not run: a placeholder for the one forward record per N
+    } else {
+        args.method
+            .split(',')
+            .map(|m| Method::by_name(m.trim()).map_err(|e| usage(e.to_string())))
+            .collect::<Result<_>>()?
+    };
     if !args.sweep && (steps.len() > 1 || methods.len() > 1 || histories.len() > 1) {
         return Err(usage("several --steps, --method or --history values need --sweep"));
     }
@@ -306,7 +320,14 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
     let measure = |method: &Method, n: usize, history: History| -> Result<Measured> {
         // The same network for every configuration, so methods are compared on one model.
         dev.seed(0);
-        let cfg = Cfg { alpha: args.alpha, scheme: scheme.clone(), method: method.clone(), steps: n, history };
+        let cfg = Cfg {
+            alpha: args.alpha,
+            scheme: scheme.clone(),
+            method: method.clone(),
+            steps: n,
+            history,
+            forward_only: args.forward_only,
+        };
         match args.workload.as_str() {
             "lv-mlp" => {
                 let field = MlpField::new(&[2, 64, 64, 2], &dev);
@@ -336,7 +357,9 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
         let mut dense_end: Option<Vec<f64>> = None;
         for (hname, history) in &histories {
             let history = *history;
-            let want_reference = n <= args.reference_max_steps && methods.iter().any(|m| !matches!(m, Method::Direct));
+            let want_reference = !args.forward_only
+                && n <= args.reference_max_steps
+                && methods.iter().any(|m| !matches!(m, Method::Direct));
             let mut reference: Option<Vec<f64>> = None;
             if want_reference && !methods.iter().any(|m| matches!(m, Method::Direct)) {
                 reference = Some(measure(&Method::Direct, n, history)?.grad);
@@ -358,14 +381,14 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
                 let err = if is_direct { None } else { reference.as_ref().and_then(|g| rel_err_max_abs(&r.grad, g)) };
                 let state_err = if fast { dense_end.as_ref().and_then(|d| rel_err_max_abs(&r.y_end, d)) } else { None };
                 let segments = match m {
-                    Method::Checkpointed { segments } => Some(segments),
+                    Method::Checkpointed { segments } if !args.forward_only => Some(segments),
                     _ => None,
                 };
                 let r = BenchResult {
                     workload: args.workload.clone(),
                     alpha: args.alpha,
                     scheme: scheme.clone(),
-                    method: m.name().to_string(),
+                    method: if args.forward_only { "forward".to_string() } else { m.name().to_string() },
                     steps: n,
                     dtype: args.dtype.clone(),
                     history: hname.clone(),
@@ -402,7 +425,7 @@ pub fn summaries(rows: &[BenchResult]) -> Vec<BenchSummary> {
         }
         let n: Vec<f64> = sel.iter().map(|r| r.steps as f64).collect();
         let fwd: Vec<f64> = sel.iter().map(|r| r.fwd_s.max(1e-9)).collect();
-        let tot: Vec<f64> = sel.iter().map(|r| r.fwd_bwd_s.max(1e-9)).collect();
+        let tot: Vec<f64> = sel.iter().map(|r| r.fwd_bwd_s).collect();
         out.push(BenchSummary {
             summary: "time_exponent".into(),
             workload: sel[0].workload.clone(),
@@ -410,7 +433,7 @@ pub fn summaries(rows: &[BenchResult]) -> Vec<BenchSummary> {
             history,
             steps: sel.iter().map(|r| r.steps).collect(),
             fwd_exponent: loglog_slope(&n, &fwd),
-            fwd_bwd_exponent: loglog_slope(&n, &tot),
+            fwd_bwd_exponent: tot.iter().all(|t| *t > 0.0).then(|| loglog_slope(&n, &tot)),
         });
     }
     out

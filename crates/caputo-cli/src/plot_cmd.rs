@@ -139,7 +139,11 @@ fn lines(rows: &[&BenchResult], with_history: bool, value: impl Fn(&BenchResult)
         if vd {
             label += &format!(", {}", r.dtype);
         }
-        by.entry(label).or_default().insert(r.steps, value(r));
+        // Log axes: a value ≤ 0 (e.g. `fwd_bwd_s` of forward-only records) has no point.
+        let v = value(r);
+        if v > 0.0 && v.is_finite() {
+            by.entry(label).or_default().insert(r.steps, v);
+        }
     }
     by.into_iter()
         .map(|(label, pts)| Line { label, points: pts.into_iter().map(|(n, v)| (n as f64, v)).collect() })

@@ -466,7 +466,9 @@ impl SoeAdjoint {
                 Some(s) => Tensor::stack(vec![p, s.clone()], 0),
                 None => p.reshape([1, d]),
             };
-            let new = inject.clone().matmul(x);
+            // Predictor: one column, an outer product as a broadcast multiply (a k = 1 matmul
+            // is slower on CPU backends).
+            let new = if inject.dims()[1] == 1 { inject.clone() * x } else { inject.clone().matmul(x) };
             self.modes = Some(match self.modes.take() {
                 Some(v) => v * decay.clone() + new,
                 None => new,
@@ -493,7 +495,9 @@ impl SoeAdjoint {
         }
         if let Some(v) = &self.modes {
             let d = v.dims()[1];
-            acc = Some(add(acc, v.clone().sum_dim(0).reshape([d])));
+            // Σ_q V_q as a [1, Q] × [Q, d] product: contiguous rows, like the forward readout.
+            let ones = from_vec_like(vec![1.0; v.dims()[0]], [1, v.dims()[0]], v);
+            acc = Some(add(acc, ones.matmul(v.clone()).reshape([d])));
             if let (0, Some(e)) = (j, &self.excess) {
                 acc = acc.map(|a| a - e.clone());
             }
