@@ -53,7 +53,8 @@ $B bench --workload wide --alpha 0.6 --scheme predictor --method discrete-adjoin
   --history dense,fast --tol 1e-10 --sweep --threads 1 --dtype f64 --reference-max-steps 0 >> "$OUT/bench_fast_wide.jsonl"
 if [ "$QUICK" != "--quick" ]; then
   $B bench --workload wide --alpha 0.6 --scheme predictor --method discrete-adjoint,checkpointed --steps 1000,3000,10000 \
-    --history fast --tol 1e-10 --sweep --threads 1 --dtype f64 --reference-max-steps 0 >> "$OUT/bench_fast_wide.jsonl"
+    --history fast --tol 1e-10 --sweep --threads 1 --dtype f64 --reference-max-steps 0 \
+    --dense-reference-max-steps 3000 >> "$OUT/bench_fast_wide.jsonl"
 fi
 # Applications.
 $B lotka-volterra --compare --quiet --out "$OUT/lotka-volterra"
