@@ -112,6 +112,53 @@ impl RowStore {
         }
     }
 
+    /// Drops every row from index `len` on, freeing their memory: whole blocks at once, and a
+    /// block that straddles `len` is split into its sub-blocks (rows, at the first level),
+    /// copied so the block's buffer is released. For a reverse sweep that consumes the rows
+    /// newest first.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::fde::history::RowStore;
+    /// use caputo::tensor::{from_vec, to_vec};
+    /// let dev = caputo::testkit::f64_device().inner();
+    /// let mut rows = RowStore::new();
+    /// for j in 0..100 {
+    ///     rows.push(from_vec(vec![j as f64], [1], &dev));
+    /// }
+    /// rows.truncate(37);
+    /// assert_eq!(rows.len(), 37);
+    /// assert_eq!(to_vec(rows.weighted_sum(30, &[1.0; 7]).unwrap()), vec![(30..37).sum::<i32>() as f64]);
+    /// ```
+    pub fn truncate(&mut self, len: usize) {
+        while self.len > len {
+            if self.tail.pop().is_some() {
+                self.len -= 1;
+                continue;
+            }
+            let (start, block) = self.blocks.pop().expect("rows beyond the tail are in blocks; this is a bug");
+            if start >= len {
+                self.len = start;
+                continue;
+            }
+            // Split the straddling block into sub-blocks (or rows) up to the one holding `len − 1`.
+            let [size, numel] = block.dims();
+            let sub = (size / BLOCK).max(1);
+            let keep = (len - start).div_ceil(sub) * sub;
+            let copy = |t: Tensor<2>| Tensor::<2>::from_data(t.to_data(), (&block.device(), block.dtype()));
+            if sub == 1 {
+                for i in 0..keep {
+                    self.tail.push(copy(block.clone().narrow(0, i, 1)).reshape([numel]));
+                }
+            } else {
+                for k in (0..keep).step_by(sub) {
+                    self.blocks.push((start + k, copy(block.clone().narrow(0, k, sub))));
+                }
+            }
+            self.len = start + keep;
+        }
+    }
+
     /// `Σ_{i} w[i] · row[start + i]` over `i < w.len()`; `None` when the range is empty or
     /// every weight is zero.
     pub fn weighted_sum(&self, start: usize, w: &[f64]) -> Option<Tensor<1>> {

@@ -138,6 +138,12 @@ enum Tape<const D: usize> {
     States(FdeTrajectory<D>),
     /// The stored states for the paper, continuous and checkpointed methods (no iterates).
     Replay(FdeTrajectory<D>),
+    /// Discrete adjoint of an explicit Volterra scheme (predictor) with dense or short history:
+    /// the history rows, from which the reverse sweep rebuilds the states.
+    Rows {
+        y0: Tensor<D>,
+        rows: super::history::RowStore,
+    },
     /// Checkpointed with fast history: snapshots of the solver state `(modes, window)`.
     Snapshots {
         y0: Tensor<D>,
@@ -225,6 +231,21 @@ pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
             stats.graph_evals = graph_evals;
             let plain = tr.outputs.iter().map(|y| y.clone().inner()).collect();
             (plain, Tape::Graph { y0: leaf, outputs: tr.outputs })
+        }
+        Method::DiscreteAdjoint
+            if matches!(
+                (&disc, history),
+                (Discretisation::Volterra { a: None, .. }, History::Dense | History::Short(_))
+            ) =>
+        {
+            let Discretisation::Volterra { b, alpha, .. } = &disc else { unreachable!("matched above") };
+            let mut ev = Evaluator::new(field);
+            let mut f = |t: f64, y: Tensor<D>| ev.eval(t, y);
+            let y0p = y0.inner();
+            let (tr, rows) = volterra::forward_rows(&mut f, y0p.clone(), &grid, b, *alpha, history)?;
+            stats.merge(&tr.stats);
+            stats.field_evals = ev.n_evals;
+            (tr.outputs, Tape::Rows { y0: y0p, rows })
         }
         Method::DiscreteAdjoint => {
             let mut ev = Evaluator::new(field);
@@ -333,6 +354,22 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                         Ok(Grads { y0, params: grads.finish(), alpha, stats })
                     }
                 }
+            }
+            Tape::Rows { y0, rows } => {
+                let disc = self.scheme.discretise(
+                    Dual::var(self.alpha),
+                    Dual::cst(self.grid.h),
+                    kernel_steps(self.history, self.grid.n_steps),
+                );
+                let Discretisation::Volterra { b, .. } = disc else {
+                    unreachable!("rows tapes only for Volterra-form schemes; this is a bug")
+                };
+                let b_value = b.split().0;
+                let mut states = volterra::Rebuild { y0, rows, b: &b_value, history: self.history, peak: 0 };
+                let (alpha, grid, history) = (self.alpha, &self.grid, self.history);
+                let (y0, params, alpha) =
+                    volterra_adjoint(self.field, &b, None, alpha, grid, history, &mut states, &g, &mut stats)?;
+                Ok(Grads { y0, params, alpha, stats })
             }
             Tape::Snapshots { y0, snaps } => {
                 let disc = self.scheme.discretise(
