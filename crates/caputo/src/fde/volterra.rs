@@ -18,7 +18,7 @@
 //!
 //! What the reverse sweep reads: the stored states and iterates (corrector schemes, fast
 //! history); for the predictor with dense or short history only the forward's history rows
-//! `f_j`, from which [`Rebuild`] recomputes `y_n = y0 + Σ_{j<n} B(n,j) f_j` newest first and
+//! `f_j`, from which `Rebuild` recomputes `y_n = y0 + Σ_{j<n} B(n,j) f_j` newest first and
 //! releases the rows it has passed — about one row per step at the peak instead of a state
 //! and a row (the graph app's training step: 0.24× direct instead of 0.35×).
 
