@@ -403,4 +403,31 @@ mod tests {
         }
         assert!(store.weighted_sum(0, &[0.0; 5]).is_none());
     }
+
+    #[test]
+    fn truncate_keeps_the_leading_rows_exact_and_releases_the_rest() {
+        let dev = f64_device().inner();
+        let rows: Vec<Vec<f64>> = (0..600).map(|i| vec![i as f64, (i % 7) as f64]).collect();
+        let mut store = RowStore::new();
+        for r in &rows {
+            store.push(from_vec(r.clone(), [2], &dev));
+        }
+        let mut last_bytes = store.bytes();
+        // Newest first, as the reverse sweep consumes them, across every block level.
+        for len in [599, 512, 511, 300, 64, 63, 9, 8, 7, 1, 0] {
+            store.truncate(len);
+            assert_eq!(store.len(), len);
+            assert!(store.bytes() <= last_bytes, "len {len}: the store grew");
+            last_bytes = store.bytes();
+            if len > 0 {
+                let w: Vec<f64> = (0..len).map(|i| 1.0 + i as f64 * 1e-3).collect();
+                let got = to_vec(store.weighted_sum(0, &w).unwrap());
+                for c in 0..2 {
+                    let want: f64 = (0..len).map(|i| w[i] * rows[i][c]).sum();
+                    assert!((got[c] - want).abs() <= 1e-12 * want.abs().max(1.0), "len {len}: {} vs {want}", got[c]);
+                }
+            }
+        }
+        assert_eq!(store.bytes(), 0);
+    }
 }
