@@ -293,7 +293,7 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
     if !args.sweep && (steps.len() > 1 || methods.len() > 1 || histories.len() > 1) {
         return Err(usage("several --steps, --method or --history values need --sweep"));
     }
-    let corrector_iters = match caputo::fde::scheme::by_name(&scheme, args.alpha.min(0.5)) {
+    let corrector_iters = match caputo::fde::scheme::by_name(&scheme, args.alpha) {
         Ok(caputo::fde::Scheme::Abm { corrector_iters }) => corrector_iters,
         _ => 0,
     };

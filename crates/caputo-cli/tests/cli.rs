@@ -18,29 +18,16 @@ fn json(args: &[&str]) -> serde_json::Value {
     serde_json::from_str(out.lines().last().expect("a JSON line")).expect("valid JSON")
 }
 
+/// The last row of a JSON array of number arrays.
+fn last_row(rows: &serde_json::Value) -> Vec<f64> {
+    let last = rows.as_array().unwrap().last().unwrap();
+    last.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect()
+}
+
 #[test]
 fn solve_linear_matches_the_exact_solution() {
     let v = json(&["solve", "--problem", "linear", "--t1", "5", "--steps", "1000", "--scheme", "rk4", "--json"]);
-    let y = v["y"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect::<Vec<_>>();
-    let ex = v["exact"]
-        .as_array()
-        .unwrap()
-        .last()
-        .unwrap()
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|x| x.as_f64().unwrap())
-        .collect::<Vec<_>>();
+    let (y, ex) = (last_row(&v["y"]), last_row(&v["exact"]));
     assert!((y[0] - ex[0]).abs() < 1e-6 && (y[1] - ex[1]).abs() < 1e-6, "{y:?} vs {ex:?}");
     assert_eq!(v["t"].as_array().unwrap().len(), 1001);
     assert_eq!(v["stats"]["steps"], 1000);

@@ -426,8 +426,8 @@ pub(crate) struct SoeAdjoint {
     modes: Option<Tensor<2>>,
     /// `Σ_{m>WINDOW} excess(m) S̄_m`: the transposed `f_0` correction.
     excess: Option<Tensor<1>>,
-    /// `(decay [Q,1], injection [Q, 1 or 2])` on the rows' device.
-    consts: Option<(Tensor<2>, Tensor<2>)>,
+    /// `(decay [Q,1], injection [Q, 1 or 2], ones [1,Q])` on the rows' device.
+    consts: Option<(Tensor<2>, Tensor<2>, Tensor<2>)>,
     len: usize,
 }
 
@@ -453,14 +453,14 @@ impl SoeAdjoint {
             let m = self.n_steps + 1 + WINDOW - self.len;
             let d = p.dims()[0];
             let q = self.plan.modes();
-            let (decay, inject) = self.consts.get_or_insert_with(|| {
+            let (decay, inject, _) = self.consts.get_or_insert_with(|| {
                 let pl = &self.plan;
                 let inj: Vec<f64> = match &pl.read_a {
                     Some(ra) => pl.read_b.iter().zip(ra).flat_map(|(b, a)| [*b, *a]).collect(),
                     None => pl.read_b.clone(),
                 };
                 let cols = inj.len() / q;
-                (constant(&pl.decay, [q, 1], &p), constant(&inj, [q, cols], &p))
+                (constant(&pl.decay, [q, 1], &p), constant(&inj, [q, cols], &p), constant(&vec![1.0; q], [1, q], &p))
             });
             let x: Tensor<2> = match &s {
                 Some(s) => Tensor::stack(vec![p, s.clone()], 0),
@@ -493,11 +493,10 @@ impl SoeAdjoint {
                 acc = axpy(acc, self.plan.a_weight(j + k + 1, k + 1), s);
             }
         }
-        if let Some(v) = &self.modes {
+        if let (Some(v), Some((_, _, ones))) = (&self.modes, &self.consts) {
             let d = v.dims()[1];
             // Σ_q V_q as a [1, Q] × [Q, d] product: contiguous rows, like the forward readout.
-            let ones = from_vec_like(vec![1.0; v.dims()[0]], [1, v.dims()[0]], v);
-            acc = Some(add(acc, ones.matmul(v.clone()).reshape([d])));
+            acc = Some(add(acc, ones.clone().matmul(v.clone()).reshape([d])));
             if let (0, Some(e)) = (j, &self.excess) {
                 acc = acc.map(|a| a - e.clone());
             }
