@@ -196,7 +196,11 @@ fn run_once<const D: usize, F: VectorField<D>>(field: &F, y0: &Tensor<D>, c: &Cf
     let base = crate::alloc::reset_peak();
     let start = Instant::now();
     let sol = match (&scheme, &tab) {
-        (Some(s), _) => caputo::fde::solve(field, y0.clone(), c.alpha, &t, c.steps, s, c.history)?,
+        (Some(s), _) => caputo::fde::solve(
+            field,
+            y0.clone(),
+            &caputo::fde::FdeSolve::new(c.alpha, &t, c.steps).with_scheme(s.clone()).with_history(c.history),
+        )?,
         (_, Some(tb)) => caputo::ode::solve(field, y0.clone(), &t, tb, &ctl)?,
         _ => unreachable!(),
     };
@@ -218,7 +222,12 @@ fn run_once<const D: usize, F: VectorField<D>>(field: &F, y0: &Tensor<D>, c: &Cf
     };
     let (loss, grads) = match (&scheme, &tab) {
         (Some(s), _) => {
-            let (sol, pb) = caputo::fde::fde_forward(field, y0.clone(), c.alpha, &t, c.steps, s, c.history, &c.method)?;
+            let (sol, pb) = caputo::grad::fde_forward(
+                field,
+                y0.clone(),
+                &caputo::fde::FdeSolve::new(c.alpha, &t, c.steps).with_scheme(s.clone()).with_history(c.history),
+                &c.method,
+            )?;
             let (loss, g) = cot(&sol.y);
             drop(sol);
             (loss, pb.backward(&g)?)

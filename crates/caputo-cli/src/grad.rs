@@ -91,7 +91,14 @@ impl WithField<Gradient> for Grad<'_> {
                 (loss, pb.backward(&g)?)
             }
             Plan::Fde { scheme, n_steps, history } => {
-                let (sol, pb) = caputo::fde::fde_forward(field, y0, p.alpha, &t, *n_steps, scheme, *history, &method)?;
+                let (sol, pb) = caputo::grad::fde_forward(
+                    field,
+                    y0,
+                    &caputo::fde::FdeSolve::new(p.alpha, &t, *n_steps)
+                        .with_scheme(scheme.clone())
+                        .with_history(*history),
+                    &method,
+                )?;
                 let (loss, g) = cot(&sol.y);
                 (loss, pb.backward(&g)?)
             }

@@ -41,9 +41,13 @@ impl WithField<Solved> for Solve<'_> {
         let y0 = caputo::tensor::from_vec(self.args.y0()?, [self.args.y0()?.len()], &dev);
         let sol = match &plan {
             Plan::Ode { tab, control } => caputo::ode::solve(field, y0, &t, tab, control)?,
-            Plan::Fde { scheme, n_steps, history } => {
-                caputo::fde::solve(field, y0, self.args.alpha, &t, *n_steps, scheme, *history)?
-            }
+            Plan::Fde { scheme, n_steps, history } => caputo::fde::solve(
+                field,
+                y0,
+                &caputo::fde::FdeSolve::new(self.args.alpha, &t, *n_steps)
+                    .with_scheme(scheme.clone())
+                    .with_history(*history),
+            )?,
         };
         Ok(Solved { t: sol.t, y: sol.y.iter().map(values).collect(), stats: sol.stats })
     }

@@ -9,7 +9,7 @@ use std::time::Instant;
 
 use burn::tensor::Tensor;
 use caputo::fde::fast::soe_kernel;
-use caputo::fde::{History, Scheme, solve};
+use caputo::fde::{FdeSolve, History, Scheme, solve};
 use caputo::nn::MlpField;
 use caputo::tensor::{from_vec, to_vec};
 use caputo::testkit::{f64_device, max_rel_diff};
@@ -36,7 +36,9 @@ fn main() {
         for _ in 0..if n <= 10_000 { 3 } else { 1 } {
             let y0: Tensor<1> = from_vec(vec![1.0, 0.5], [2], &plain);
             let start = Instant::now();
-            let sol = solve(&field, y0, alpha, &[0.0, t1], n, &Scheme::Predictor, h).unwrap();
+            let sol =
+                solve(&field, y0, &FdeSolve::new(alpha, &[0.0, t1], n).with_scheme(Scheme::Predictor).with_history(h))
+                    .unwrap();
             let t = start.elapsed().as_secs_f64();
             if t < best.0 {
                 best = (t, to_vec(sol.y[1].clone()));

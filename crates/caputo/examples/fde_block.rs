@@ -7,8 +7,8 @@
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
-use caputo::fde::{History, Scheme, fde_forward};
-use caputo::grad::{Method, combine, pull_through};
+use caputo::fde::{FdeSolve, Scheme};
+use caputo::grad::{Method, combine, fde_forward, pull_through};
 use caputo::nn::MlpField;
 use caputo::tensor::{from_vec, scalar};
 use caputo::testkit::f64_device;
@@ -34,18 +34,11 @@ fn main() -> caputo::Result<()> {
     let x = from_vec(xs, [64, 4], &dev);
     let y = from_vec(ys, [64, 1], &dev);
     let mut opt = AdamConfig::new().with_epsilon(1e-8).init();
+    // D^0.8 h = f(h; θ) on [0, 1], 16 ABM steps (dense history, the default).
+    let opts = FdeSolve::new(0.8, &[0.0, 1.0], 16).with_scheme(Scheme::Abm { corrector_iters: 1 });
     for epoch in 0..=100 {
         let h0 = model.enc.forward(x.clone());
-        let (sol, pb) = fde_forward(
-            &model.block,
-            h0.clone().inner(),
-            0.8,
-            &[0.0, 1.0],
-            16,
-            &Scheme::Abm { corrector_iters: 1 },
-            History::Dense,
-            &Method::DiscreteAdjoint,
-        )?;
+        let (sol, pb) = fde_forward(&model.block, h0.clone().inner(), &opts, &Method::DiscreteAdjoint)?;
         let h1 = sol.y[1].clone().autodiff().require_grad();
         let err = model.dec.forward(h1.clone()) - y.clone();
         let loss = (err.clone() * err).mean();

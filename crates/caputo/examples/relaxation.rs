@@ -3,7 +3,7 @@
 //!
 //! `cargo run -p caputo --example relaxation`
 
-use caputo::fde::{History, scheme::registry, solve};
+use caputo::fde::{FdeSolve, History, scheme::registry, solve};
 use caputo::problems::Relaxation;
 use caputo::tensor::{from_vec, scalar};
 use caputo::testkit::f64_device;
@@ -17,7 +17,11 @@ fn main() -> caputo::Result<()> {
     println!("{:<20} {:>8} {:>14} {:>10}", "scheme", "steps", "y(1)", "error");
     for e in registry().into_iter().filter(|e| !e.riemann_liouville && e.name != "multiterm") {
         for n in [64, 1024] {
-            let sol = solve(&field, from_vec(vec![y0], [1], &dev), alpha, &[0.0, t1], n, &e.scheme, History::Dense)?;
+            let sol = solve(
+                &field,
+                from_vec(vec![y0], [1], &dev),
+                &FdeSolve::new(alpha, &[0.0, t1], n).with_scheme(e.scheme.clone()).with_history(History::Dense),
+            )?;
             let y = scalar(sol.y[1].clone());
             println!("{:<20} {:>8} {:>14.10} {:>10.2e}", e.name, n, y, (y - exact).abs());
         }

@@ -19,10 +19,12 @@
 //! | 2 | **scheme** | [`ode::ButcherTableau`] / [`fde::Scheme`] | [`ode::ButcherTableau::euler`] … [`ode::ButcherTableau::dopri8`] ([`ode::tableau::registry`]); [`fde::predictor`], [`fde::abm`], [`fde::l1`], [`fde::gl`], [`fde::trapezoid`], [`fde::multiterm`] ([`fde::scheme::registry`]) |
 //! | 3 | **grid** | [`ode::StepControl`] / [`fde::UniformGrid`] + [`fde::History`] | ODE: [`ode::StepControl::fixed`] or [`ode::StepControl::adaptive`] (PI controller, dense output); FDE: uniform steps with [`fde::History::Dense`], [`fde::History::Short`] or [`fde::History::Fast`] (sum-of-exponentials, [`fde::fast`]) |
 //! | 4 | **gradient method** | [`grad::Method`] | [`Direct`](grad::Method::Direct), [`Checkpointed`](grad::Method::Checkpointed), [`ContinuousAdjoint`](grad::Method::ContinuousAdjoint), [`SymplecticAdjoint`](grad::Method::SymplecticAdjoint) (ODE), [`DiscreteAdjoint`](grad::Method::DiscreteAdjoint) (FDE, also `∂L/∂α`), [`PaperAdjoint`](grad::Method::PaperAdjoint) (torchfde's, biased) |
-//! | 5 | **pullback** | [`grad::OdePullback`] / [`fde::FdePullback`] | `backward(∂L/∂y(t_k))` → [`grad::Grads`]: `∂L/∂y0`, Burn `GradientsParams` for θ, `∂L/∂α`; what it cost in [`Stats`] |
+//! | 5 | **pullback** | [`grad::OdePullback`] / [`grad::FdePullback`] | `backward(∂L/∂y(t_k))` → [`grad::Grads`]: `∂L/∂y0`, Burn `GradientsParams` for θ, `∂L/∂α`; what it cost in [`Stats`] |
 //!
-//! Entry points: [`ode::solve()`], [`ode::solve_dense`], [`fde::solve()`] for solutions;
-//! [`grad::ode_forward`], [`fde::fde_forward`] for solutions with a pullback;
+//! Entry points: [`ode::solve()`], [`ode::solve_dense`], [`fde::solve()`] (options in one
+//! [`fde::FdeSolve`]) for solutions; [`grad::ode_forward`], [`grad::fde_forward`] for solutions
+//! with a pullback (both implement [`grad::Pullback`]); [`grad::Method::supports`] says which
+//! gradient method fits which solve;
 //! [`grad::pull_through`] and [`grad::combine`] to place a solve between an encoder and a
 //! decoder of a Burn model (example `fde_block`). Errors are one enum, [`Error`].
 //! `docs/choosing.md` in the repository says which scheme and method to pick. The reference
@@ -42,18 +44,21 @@
 //! ## Example
 //! ```
 //! use burn::tensor::{Device, Tensor};
-//! use caputo::fde::{solve, History, Scheme};
+//! use caputo::fde::{solve, FdeSolve, History, Scheme};
 //! use caputo::problems::Relaxation;
 //! let dev = Device::flex();
-//! // D^0.5 y = −y, y(0) = 1 on [0, 1], Adams–Bashforth–Moulton, 128 steps.
-//! let sol = solve(&Relaxation::new(1.0, &dev), Tensor::<1>::from_floats([1.0], &dev), 0.5,
-//!     &[0.0, 1.0], 128, &Scheme::Abm { corrector_iters: 1 }, History::Dense).unwrap();
+//! // D^0.5 y = −y, y(0) = 1 on [0, 1], Adams–Bashforth–Moulton, 128 steps, dense history.
+//! let opts = FdeSolve::new(0.5, &[0.0, 1.0], 128)
+//!     .with_scheme(Scheme::Abm { corrector_iters: 1 })
+//!     .with_history(History::Dense);
+//! let sol = solve(&Relaxation::new(1.0, &dev), Tensor::<1>::from_floats([1.0], &dev), &opts).unwrap();
 //! let exact = Relaxation::exact(0.5, 1.0, 1.0, 1.0);
 //! assert!((caputo::tensor::scalar(sol.y[1].clone()) - exact).abs() < 1e-3);
 //! ```
 
 #![deny(missing_docs)]
 
+mod cotangent;
 pub mod error;
 pub mod fde;
 pub mod field;
@@ -61,11 +66,14 @@ pub mod grad;
 pub mod nn;
 pub mod ode;
 pub mod problems;
+pub mod solution;
 pub mod special;
 pub mod stats;
 pub mod tensor;
 pub mod testkit;
+pub mod times;
 
 pub use error::{Error, Result};
 pub use field::{FnField, VectorField};
+pub use solution::Solution;
 pub use stats::{Stats, StopReason};

@@ -135,37 +135,32 @@ pub struct FlatFdeGrads {
     pub stats: crate::stats::Stats,
 }
 
-/// Solves `D^α y = f` from `y0` with [`crate::fde::fde_forward`] on the f64 test device and
+/// Solves `D^α y = f` from `y0` with [`crate::grad::fde_forward`] on the f64 test device and
 /// pulls back `loss` (outputs → `(L, ∂L/∂y(t_k))`) with `method`. Panics on errors (tests).
 ///
 /// # Example
 /// ```
-/// use caputo::fde::{History, Scheme};
+/// use caputo::fde::{History, Scheme, FdeSolve};
 /// use caputo::grad::Method;
 /// use caputo::problems::Relaxation;
 /// use caputo::testkit::{f64_device, fde_grads, max_rel_diff, weighted_square_loss};
 /// let f = Relaxation::new(0.7, &f64_device());
 /// let run = |m: &Method| {
-///     fde_grads(&f, &[1.0], 0.6, &[0.0, 1.0], 32, &Scheme::Predictor, History::Dense, m, weighted_square_loss)
+///     fde_grads(&f, &[1.0], &FdeSolve::new(0.6, &[0.0, 1.0], 32).with_scheme(Scheme::Predictor).with_history(History::Dense), m, weighted_square_loss)
 /// };
 /// let (a, d) = (run(&Method::DiscreteAdjoint), run(&Method::Direct));
 /// assert!(max_rel_diff(&a.y0, &d.y0) < 1e-12 && max_rel_diff(&a.params, &d.params) < 1e-12);
 /// ```
-#[allow(clippy::too_many_arguments)]
 pub fn fde_grads<F: crate::field::VectorField<1>>(
     f: &F,
     y0: &[f64],
-    alpha: f64,
-    t: &[f64],
-    n_steps: usize,
-    scheme: &crate::fde::Scheme,
-    history: crate::fde::History,
+    opts: &crate::fde::FdeSolve,
     method: &crate::grad::Method,
     loss: impl Fn(&[burn::tensor::Tensor<1>]) -> (f64, Vec<burn::tensor::Tensor<1>>),
 ) -> FlatFdeGrads {
     let dev = f64_device().inner();
     let y0 = crate::tensor::from_vec(y0.to_vec(), [y0.len()], &dev);
-    let (sol, pb) = crate::fde::fde_forward(f, y0, alpha, t, n_steps, scheme, history, method)
+    let (sol, pb) = crate::grad::fde_forward(f, y0, opts, method)
         .unwrap_or_else(|e| panic!("fde_forward with {}: {e}", method.name()));
     let (l, g) = loss(&sol.y);
     let r = pb.backward(&g).unwrap_or_else(|e| panic!("backward with {}: {e}", method.name()));

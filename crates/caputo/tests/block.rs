@@ -5,7 +5,8 @@ use burn::nn::{Linear, LinearConfig};
 use burn::optim::{AdamConfig, GradientsParams};
 use burn::tensor::Tensor;
 use caputo::VectorField;
-use caputo::fde::{History, Scheme, fde_forward};
+use caputo::fde::{FdeSolve, History, Scheme};
+use caputo::grad::fde_forward;
 use caputo::grad::{Method, combine, ode_forward, pull_through};
 use caputo::nn::MlpField;
 use caputo::ode::{ButcherTableau, StepControl, solve::march_on_grid};
@@ -58,11 +59,9 @@ fn block_grads(m: &Model, kind: &Block) -> (f64, Vec<f64>, GradientsParams) {
             let (sol, pb) = fde_forward(
                 &m.block,
                 h0.clone().inner(),
-                0.7,
-                &t,
-                10,
-                &Scheme::Abm { corrector_iters: 1 },
-                History::Dense,
+                &FdeSolve::new(0.7, &t, 10)
+                    .with_scheme(Scheme::Abm { corrector_iters: 1 })
+                    .with_history(History::Dense),
                 meth,
             )
             .unwrap();

@@ -5,8 +5,9 @@
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
 use caputo::fde::scheme::registry;
-use caputo::fde::{History, Scheme, fde_forward, solve};
+use caputo::fde::{FdeSolve, History, Scheme, solve};
 use caputo::grad::Method;
+use caputo::grad::fde_forward;
 use caputo::nn::MlpField;
 use caputo::problems::{LotkaVolterra, Relaxation};
 use caputo::special::gamma;
@@ -94,13 +95,20 @@ fn grads<F: VectorField<1>>(
     m: &Method,
     loss: Loss,
 ) -> FlatFdeGrads {
-    fde_grads(f, y0, alpha, t, n, s, h, m, |ys| loss.value_and_cotangents(ys))
+    fde_grads(f, y0, &FdeSolve::new(alpha, t, n).with_scheme(s.clone()).with_history(h), m, |ys| {
+        loss.value_and_cotangents(ys)
+    })
 }
 
 #[allow(clippy::too_many_arguments)]
 fn loss_value<F: VectorField<1>>(f: &F, y0: &[f64], alpha: f64, t: &[f64], n: usize, s: &Scheme, loss: Loss) -> f64 {
     let dev = f64_device().inner();
-    let sol = solve(f, from_vec(y0.to_vec(), [y0.len()], &dev), alpha, t, n, s, History::Dense).unwrap();
+    let sol = solve(
+        f,
+        from_vec(y0.to_vec(), [y0.len()], &dev),
+        &FdeSolve::new(alpha, t, n).with_scheme(s.clone()).with_history(History::Dense),
+    )
+    .unwrap();
     loss.value_and_cotangents(&sol.y).0
 }
 
@@ -182,9 +190,13 @@ fn paper_adjoint_re_anchoring_is_a_sum_of_single_time_adjoints() {
     let y0 = [2.0, 1.0];
     let (g0, g1, g2) = ([0.3, -0.2], [1.0, 0.5], [-0.7, 2.0]);
     let run = |t: &[f64], n: usize, s: &Scheme, g: &[[f64; 2]]| {
-        let (_, pb) =
-            fde_forward(&lv, from_vec(y0.to_vec(), [2], &plain), 0.6, t, n, s, History::Dense, &Method::PaperAdjoint)
-                .unwrap();
+        let (_, pb) = fde_forward(
+            &lv,
+            from_vec(y0.to_vec(), [2], &plain),
+            &FdeSolve::new(0.6, t, n).with_scheme(s.clone()).with_history(History::Dense),
+            &Method::PaperAdjoint,
+        )
+        .unwrap();
         let g: Vec<Tensor<1>> = g.iter().map(|x| from_vec(x.to_vec(), [2], &plain)).collect();
         let r = pb.backward(&g).unwrap();
         let mut v = to_vec(r.y0);
@@ -209,8 +221,10 @@ fn methods_say_which_fractional_solves_they_do_not_cover() {
     let dev = f64_device();
     let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &dev);
     let y0 = from_vec(vec![2.0, 1.0], [2], &dev.inner());
-    let attempt =
-        |s: &Scheme, h: History, m: &Method| fde_forward(&lv, y0.clone(), 0.6, &[0.0, 1.0], 16, s, h, m).map(|_| ());
+    let attempt = |s: &Scheme, h: History, m: &Method| {
+        fde_forward(&lv, y0.clone(), &FdeSolve::new(0.6, &[0.0, 1.0], 16).with_scheme(s.clone()).with_history(h), m)
+            .map(|_| ())
+    };
     let unsupported = |r: caputo::Result<()>| matches!(r, Err(Error::Unsupported { .. }));
     let cont = Method::ContinuousAdjoint { rtol: 1e-8, atol: 1e-10 };
     for (name, s) in schemes(0.6) {

@@ -3,8 +3,9 @@
 //! memory, and the schemes it does not support. Predictor, ABM and the L1 scheme (lagged and
 //! new-point) are covered.
 
-use caputo::fde::{History, Scheme, fde_forward, solve};
+use caputo::fde::{FdeSolve, History, Scheme, solve};
 use caputo::grad::Method;
+use caputo::grad::fde_forward;
 use caputo::nn::MlpField;
 use caputo::problems::{LotkaVolterra, smooth_square};
 use caputo::tensor::{from_vec, scalar, to_vec};
@@ -23,7 +24,12 @@ fn plain() -> burn::tensor::Device {
 
 /// Every output of a solve, flattened.
 fn outputs<F: VectorField<1>>(f: &F, y0: &[f64], alpha: f64, t: &[f64], n: usize, s: &Scheme, h: History) -> Vec<f64> {
-    let sol = solve(f, from_vec(y0.to_vec(), [y0.len()], &plain()), alpha, t, n, s, h).unwrap();
+    let sol = solve(
+        f,
+        from_vec(y0.to_vec(), [y0.len()], &plain()),
+        &FdeSolve::new(alpha, t, n).with_scheme(s.clone()).with_history(h),
+    )
+    .unwrap();
     sol.y.into_iter().flat_map(to_vec).collect()
 }
 
@@ -88,11 +94,9 @@ fn fast_history_keeps_the_order_of_convergence() {
                     let sol = solve(
                         &field,
                         from_vec(vec![0.0], [1], &dev),
-                        alpha,
-                        &[0.0, 1.0],
-                        *n,
-                        &s,
-                        History::Fast { tol: 1e-10 },
+                        &FdeSolve::new(alpha, &[0.0, 1.0], *n)
+                            .with_scheme(s.clone())
+                            .with_history(History::Fast { tol: 1e-10 }),
                     )
                     .unwrap();
                     (scalar(sol.y[1].clone()) - 1.0).abs()
@@ -124,7 +128,7 @@ fn grads<F: VectorField<1>>(
     h: History,
     m: &Method,
 ) -> FlatFdeGrads {
-    fde_grads(f, y0, alpha, t, n, s, h, m, weighted_square_loss)
+    fde_grads(f, y0, &FdeSolve::new(alpha, t, n).with_scheme(s.clone()).with_history(h), m, weighted_square_loss)
 }
 
 #[test]
@@ -213,7 +217,12 @@ fn fast_gradient_matches_dense_gradient_within_tolerance() {
 fn fast_history_memory_is_independent_of_n() {
     let lv = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &plain());
     let peak = |n: usize, h: History, s: &Scheme| {
-        let sol = solve(&lv, from_vec(vec![2.0, 1.0], [2], &plain()), 0.6, &[0.0, 10.0], n, s, h).unwrap();
+        let sol = solve(
+            &lv,
+            from_vec(vec![2.0, 1.0], [2], &plain()),
+            &FdeSolve::new(0.6, &[0.0, 10.0], n).with_scheme(s.clone()).with_history(h),
+        )
+        .unwrap();
         sol.stats.peak_stored_bytes
     };
     for s in [Scheme::Predictor, ABM, L1] {
@@ -237,7 +246,13 @@ fn fast_history_rejects_derivative_form_schemes_and_bad_tolerances() {
         .into_iter()
         .filter(|e| !matches!(e.scheme, Scheme::Predictor | Scheme::Abm { .. } | Scheme::L1 { .. }))
     {
-        let r = solve(&lv, y0.clone(), 0.6, &[0.0, 1.0], 16, &e.scheme.with_alpha(0.6), History::Fast { tol: 1e-8 });
+        let r = solve(
+            &lv,
+            y0.clone(),
+            &FdeSolve::new(0.6, &[0.0, 1.0], 16)
+                .with_scheme((e.scheme.with_alpha(0.6)).clone())
+                .with_history(History::Fast { tol: 1e-8 }),
+        );
         match r {
             Err(Error::Unsupported { what, .. }) => assert!(what.contains("fast history"), "{}: {what}", e.name),
             r => panic!("{}: {:?}", e.name, r.map(|_| ())),
@@ -249,7 +264,11 @@ fn fast_history_rejects_derivative_form_schemes_and_bad_tolerances() {
         "{rejected:?}"
     );
     for tol in [0.0, -1e-8, 1.0, f64::NAN] {
-        let r = solve(&lv, y0.clone(), 0.6, &[0.0, 1.0], 16, &Scheme::Predictor, History::Fast { tol });
+        let r = solve(
+            &lv,
+            y0.clone(),
+            &FdeSolve::new(0.6, &[0.0, 1.0], 16).with_scheme(Scheme::Predictor).with_history(History::Fast { tol }),
+        );
         assert!(matches!(r, Err(Error::InvalidTolerance { .. })), "tol {tol}");
     }
 }
@@ -266,7 +285,12 @@ fn fast_l1_gradient_methods_work_or_are_rejected() {
         (L1_IMPLICIT, Method::Checkpointed { segments: 4 }),
         (L1, Method::PaperAdjoint),
     ] {
-        let r = fde_forward(&lv, y0.clone(), 0.6, &[0.0, 1.0], 32, &s, fast, &m);
+        let r = fde_forward(
+            &lv,
+            y0.clone(),
+            &FdeSolve::new(0.6, &[0.0, 1.0], 32).with_scheme(s.clone()).with_history(fast),
+            &m,
+        );
         match r {
             Err(Error::Unsupported { what, .. }) => assert!(what.contains("L1"), "{s:?} {m:?}: {what}"),
             r => panic!("{s:?} {m:?}: {:?}", r.map(|_| ())),

@@ -4,8 +4,9 @@
 
 use caputo::VectorField;
 use caputo::fde::scheme::registry;
-use caputo::fde::{History, Scheme, fde_forward, solve};
+use caputo::fde::{FdeSolve, History, Scheme, solve};
 use caputo::grad::Method;
+use caputo::grad::fde_forward;
 use caputo::nn::MlpField;
 use caputo::problems::{LotkaVolterra, Relaxation};
 use caputo::special::mittag_leffler::mittag_leffler;
@@ -24,12 +25,17 @@ fn grads<F: VectorField<1>>(
     h: History,
     m: &Method,
 ) -> FlatFdeGrads {
-    fde_grads(f, y0, alpha, t, n, s, h, m, weighted_square_loss)
+    fde_grads(f, y0, &FdeSolve::new(alpha, t, n).with_scheme(s.clone()).with_history(h), m, weighted_square_loss)
 }
 
 fn loss<F: VectorField<1>>(f: &F, y0: &[f64], alpha: f64, t: &[f64], n: usize, s: &Scheme, h: History) -> f64 {
     let dev = f64_device().inner();
-    let sol = solve(f, from_vec(y0.to_vec(), [y0.len()], &dev), alpha, t, n, s, h).unwrap();
+    let sol = solve(
+        f,
+        from_vec(y0.to_vec(), [y0.len()], &dev),
+        &FdeSolve::new(alpha, t, n).with_scheme(s.clone()).with_history(h),
+    )
+    .unwrap();
     weighted_square_loss(&sol.y).0
 }
 
@@ -126,11 +132,9 @@ fn relaxation_gradients_match_mittag_leffler_oracles() {
         let (sol, pb) = fde_forward(
             &field,
             from_vec(vec![y0], [1], &dev.clone().inner()),
-            alpha,
-            &[0.0, t1],
-            n,
-            &Scheme::Abm { corrector_iters: 1 },
-            History::Dense,
+            &FdeSolve::new(alpha, &[0.0, t1], n)
+                .with_scheme(Scheme::Abm { corrector_iters: 1 })
+                .with_history(History::Dense),
             &Method::DiscreteAdjoint,
         )
         .unwrap();
@@ -152,11 +156,7 @@ fn methods_without_fde_support_say_so() {
     let e = fde_forward(
         &field,
         from_vec(vec![1.0], [1], &dev.inner()),
-        0.5,
-        &[0.0, 1.0],
-        8,
-        &Scheme::Predictor,
-        History::Dense,
+        &FdeSolve::new(0.5, &[0.0, 1.0], 8).with_scheme(Scheme::Predictor).with_history(History::Dense),
         &Method::SymplecticAdjoint,
     );
     assert!(matches!(e, Err(caputo::Error::Unsupported { .. })));

@@ -4,7 +4,7 @@
 use burn::tensor::Tensor;
 use caputo::Error;
 use caputo::fde::scheme::{Form, registry};
-use caputo::fde::{History, Scheme, solve};
+use caputo::fde::{FdeSolve, History, Scheme, solve};
 use caputo::field::FnField;
 use caputo::ode::{self, ButcherTableau, StepControl};
 use caputo::problems::{LotkaVolterra, Relaxation, dff, dff_exact, smooth_square};
@@ -29,9 +29,12 @@ fn every_scheme_converges_at_its_order() {
             let err: Vec<f64> = ns
                 .iter()
                 .map(|n| {
-                    let sol =
-                        solve(&field, from_vec(vec![0.0], [1], &dev), alpha, &[0.0, 1.0], *n, &scheme, History::Dense)
-                            .unwrap();
+                    let sol = solve(
+                        &field,
+                        from_vec(vec![0.0], [1], &dev),
+                        &FdeSolve::new(alpha, &[0.0, 1.0], *n).with_scheme(scheme.clone()).with_history(History::Dense),
+                    )
+                    .unwrap();
                     (scalar(sol.y[1].clone()) - 1.0).abs()
                 })
                 .collect();
@@ -61,9 +64,12 @@ fn relaxation_converges_to_mittag_leffler_for_caputo_schemes() {
         let errs: Vec<f64> = [64usize, 256, 1024]
             .iter()
             .map(|n| {
-                let sol =
-                    solve(&field, from_vec(vec![1.0], [1], &dev), alpha, &[0.0, 1.0], *n, &e.scheme, History::Dense)
-                        .unwrap();
+                let sol = solve(
+                    &field,
+                    from_vec(vec![1.0], [1], &dev),
+                    &FdeSolve::new(alpha, &[0.0, 1.0], *n).with_scheme(e.scheme.clone()).with_history(History::Dense),
+                )
+                .unwrap();
                 (scalar(sol.y[1].clone()) - exact).abs()
             })
             .collect();
@@ -93,9 +99,12 @@ fn riemann_liouville_forms_solve_the_riemann_liouville_problem() {
         let errs: Vec<f64> = [64usize, 256, 1024]
             .iter()
             .map(|n| {
-                let sol =
-                    solve(&field, from_vec(vec![1.0], [1], &dev), alpha, &[0.0, 1.0], *n, &scheme, History::Dense)
-                        .unwrap();
+                let sol = solve(
+                    &field,
+                    from_vec(vec![1.0], [1], &dev),
+                    &FdeSolve::new(alpha, &[0.0, 1.0], *n).with_scheme(scheme.clone()).with_history(History::Dense),
+                )
+                .unwrap();
                 (scalar(sol.y[1].clone()) - 1.0).abs()
             })
             .collect();
@@ -112,11 +121,9 @@ fn diethelm_ford_freed_benchmark_is_solved() {
         let sol = solve(
             &field,
             from_vec(vec![0.0], [1], &dev),
-            alpha,
-            &[0.0, 1.0],
-            512,
-            &Scheme::Abm { corrector_iters: 1 },
-            History::Dense,
+            &FdeSolve::new(alpha, &[0.0, 1.0], 512)
+                .with_scheme(Scheme::Abm { corrector_iters: 1 })
+                .with_history(History::Dense),
         )
         .unwrap();
         let err = (scalar(sol.y[1].clone()) - exact).abs();
@@ -141,7 +148,12 @@ fn alpha_one_reduces_to_the_matching_ode_method() {
         (Scheme::Gl { form: Form::Caputo, new_point: None }, &euler, "gl = euler"),
         (Scheme::Trapezoid { form: Form::Caputo, new_point: None }, &euler, "trapezoid = euler"),
     ] {
-        let s = solve(&field, from_vec(vec![2.0, 1.0], [2], &dev), 1.0, &t, 40, &scheme, History::Dense).unwrap();
+        let s = solve(
+            &field,
+            from_vec(vec![2.0, 1.0], [2], &dev),
+            &FdeSolve::new(1.0, &t, 40).with_scheme(scheme.clone()).with_history(History::Dense),
+        )
+        .unwrap();
         let got: Vec<f64> = s.y.iter().flat_map(|y| to_vec(y.clone())).collect();
         let d = max_rel_diff(&got, want);
         assert!(d < 1e-12, "{name}: {d:e}");
@@ -152,11 +164,7 @@ fn alpha_one_reduces_to_the_matching_ode_method() {
     let s = solve(
         &field,
         from_vec(vec![2.0, 1.0], [2], &dev),
-        1.0,
-        &t,
-        40,
-        &Scheme::Abm { corrector_iters: 1 },
-        History::Dense,
+        &FdeSolve::new(1.0, &t, 40).with_scheme(Scheme::Abm { corrector_iters: 1 }).with_history(History::Dense),
     )
     .unwrap();
     let got: Vec<f64> = s.y.iter().flat_map(|y| to_vec(y.clone())).collect();
@@ -171,7 +179,12 @@ fn short_memory_with_l_at_least_n_equals_the_full_scheme() {
     for e in registry() {
         let scheme = e.scheme.clone().with_alpha(0.7);
         let run = |h: History| {
-            let s = solve(&field, from_vec(vec![2.0, 1.0], [2], &dev), 0.7, &[0.0, 2.0], 50, &scheme, h).unwrap();
+            let s = solve(
+                &field,
+                from_vec(vec![2.0, 1.0], [2], &dev),
+                &FdeSolve::new(0.7, &[0.0, 2.0], 50).with_scheme(scheme.clone()).with_history(h),
+            )
+            .unwrap();
             to_vec(s.y[1].clone())
         };
         let (full, short, shorter) = (run(History::Dense), run(History::Short(50)), run(History::Short(10)));
@@ -187,18 +200,36 @@ fn bad_inputs_give_typed_errors() {
     let y0 = || from_vec(vec![1.0], [1], &dev);
     let p = Scheme::Predictor;
     for alpha in [0.0, -0.5, 1.5, f64::NAN] {
-        let e = solve(&field, y0(), alpha, &[0.0, 1.0], 8, &p, History::Dense).unwrap_err();
+        let e = solve(
+            &field,
+            y0(),
+            &FdeSolve::new(alpha, &[0.0, 1.0], 8).with_scheme(p.clone()).with_history(History::Dense),
+        )
+        .unwrap_err();
         assert!(matches!(e, Error::InvalidOrder { .. }), "{e}");
     }
-    let e = solve(&field, y0(), 0.5, &[0.0, 0.3, 1.0], 8, &p, History::Dense).unwrap_err();
+    let e = solve(
+        &field,
+        y0(),
+        &FdeSolve::new(0.5, &[0.0, 0.3, 1.0], 8).with_scheme(p.clone()).with_history(History::Dense),
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::InvalidGrid { .. }) && e.to_string().contains("0.3"), "{e}");
-    let e = solve(&field, y0(), 0.5, &[0.0, 1.0], 0, &p, History::Dense).unwrap_err();
+    let e =
+        solve(&field, y0(), &FdeSolve::new(0.5, &[0.0, 1.0], 0).with_scheme(p.clone()).with_history(History::Dense))
+            .unwrap_err();
     assert!(matches!(e, Error::InvalidStep { .. }), "{e}");
     let mt = Scheme::MultiTerm { orders: vec![0.5, 0.2], coeffs: vec![1.0], form: Form::Caputo };
-    let e = solve(&field, y0(), 0.5, &[0.0, 1.0], 8, &mt, History::Dense).unwrap_err();
-    assert!(matches!(e, Error::DimensionMismatch { .. }), "{e}");
     let e =
-        solve(&field, from_vec(vec![f64::INFINITY], [1], &dev), 0.5, &[0.0, 1.0], 8, &p, History::Dense).unwrap_err();
+        solve(&field, y0(), &FdeSolve::new(0.5, &[0.0, 1.0], 8).with_scheme(mt.clone()).with_history(History::Dense))
+            .unwrap_err();
+    assert!(matches!(e, Error::DimensionMismatch { .. }), "{e}");
+    let e = solve(
+        &field,
+        from_vec(vec![f64::INFINITY], [1], &dev),
+        &FdeSolve::new(0.5, &[0.0, 1.0], 8).with_scheme(p.clone()).with_history(History::Dense),
+    )
+    .unwrap_err();
     assert!(matches!(e, Error::NonFinite { .. }), "{e}");
     let e = caputo::fde::scheme::by_name("rk4", 0.5).unwrap_err();
     assert!(matches!(e, Error::UnknownScheme { .. }), "{e}");

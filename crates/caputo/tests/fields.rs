@@ -71,7 +71,8 @@ fn vjp_passes_the_dot_product_identity_for_mlp_conv_and_analytic_fields() {
 
 #[test]
 fn invalid_parameters_are_typed_errors() {
-    use caputo::fde::{History, Scheme, fde_forward};
+    use caputo::fde::{FdeSolve, History, Scheme};
+    use caputo::grad::fde_forward;
     use caputo::grad::{Method, ode_forward};
     use caputo::ode::{ButcherTableau, StepControl};
     let dev = f64_device();
@@ -91,29 +92,27 @@ fn invalid_parameters_are_typed_errors() {
     let e = fde_forward(
         &lv,
         y0(),
-        0.5,
-        &[0.0, 1.0],
-        4,
-        &Scheme::Abm { corrector_iters: 0 },
-        History::Dense,
+        &FdeSolve::new(0.5, &[0.0, 1.0], 4)
+            .with_scheme(Scheme::Abm { corrector_iters: 0 })
+            .with_history(History::Dense),
         &Method::DiscreteAdjoint,
     )
     .err()
     .unwrap();
     assert!(matches!(e, caputo::Error::InvalidParameter { .. }), "{e}");
-    let e =
-        fde_forward(&lv, y0(), 0.5, &[0.0, 1.0], 4, &Scheme::Predictor, History::Short(0), &Method::DiscreteAdjoint)
-            .err()
-            .unwrap();
+    let e = fde_forward(
+        &lv,
+        y0(),
+        &FdeSolve::new(0.5, &[0.0, 1.0], 4).with_scheme(Scheme::Predictor).with_history(History::Short(0)),
+        &Method::DiscreteAdjoint,
+    )
+    .err()
+    .unwrap();
     assert!(matches!(e, caputo::Error::InvalidParameter { .. }), "{e}");
     let e = fde_forward(
         &lv,
         y0(),
-        0.5,
-        &[0.0, 1.0],
-        4,
-        &Scheme::Predictor,
-        History::Fast { tol: -1.0 },
+        &FdeSolve::new(0.5, &[0.0, 1.0], 4).with_scheme(Scheme::Predictor).with_history(History::Fast { tol: -1.0 }),
         &Method::DiscreteAdjoint,
     )
     .err()

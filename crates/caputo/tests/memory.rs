@@ -2,7 +2,8 @@
 //! test): ratios, not bytes.
 
 use burn::tensor::Tensor;
-use caputo::fde::{History, Scheme, fde_forward};
+use caputo::fde::{FdeSolve, History, Scheme};
+use caputo::grad::fde_forward;
 use caputo::grad::{Method, ode_forward};
 use caputo::nn::MlpField;
 use caputo::ode::{ButcherTableau, StepControl};
@@ -38,7 +39,13 @@ fn fde_peak_with(field: &MlpField, n: usize, m: &Method, history: History) -> us
     let dev = f64_device().inner();
     peak(|| {
         let y0 = from_vec(vec![1.0, 0.5], [2], &dev);
-        let (sol, pb) = fde_forward(field, y0, 0.6, &[0.0, 10.0], n, &Scheme::Predictor, history, m).unwrap();
+        let (sol, pb) = fde_forward(
+            field,
+            y0,
+            &FdeSolve::new(0.6, &[0.0, 10.0], n).with_scheme(Scheme::Predictor).with_history(history),
+            m,
+        )
+        .unwrap();
         let g: Vec<Tensor<1>> = sol.y.iter().map(|y| y.clone().mul_scalar(2.0)).collect();
         pb.backward(&g).unwrap();
     })

@@ -32,7 +32,7 @@
 //!
 //! Loss: the mean squared error over all observation times and both components,
 //! `L = 1/(2K) Σ_k |y(t_k) − y_k^obs|²`; its cotangents `∂L/∂y(t_k) = (y(t_k) − y_k^obs)/K`
-//! go to the solve's pullback ([`caputo::fde::fde_forward`]). Parameters are kept positive by
+//! go to the solve's pullback ([`caputo::grad::fde_forward`]). Parameters are kept positive by
 //! optimising their **logarithms** (`θ = exp(φ)`; Adam's step of `lr` in φ is a relative step
 //! of about `lr` in θ); a learned α (`--learn-alpha`, discrete adjoint only: it uses the
 //! pullback's `∂L/∂α`) is optimised as `α = sigmoid(s) ∈ (0, 1)`. The initial guess is the
@@ -69,8 +69,9 @@ use anyhow::Context;
 use burn::module::{Module, Param};
 use burn::tensor::Tensor;
 use caputo::VectorField;
-use caputo::fde::{History, Scheme, fde_forward, scheme, solve};
+use caputo::fde::{FdeSolve, History, Scheme, scheme, solve};
 use caputo::grad::Method;
+use caputo::grad::fde_forward;
 use caputo::nn::MlpField;
 use caputo::problems::LotkaVolterra;
 use caputo::tensor::{from_vec, to_vec};
@@ -241,7 +242,11 @@ pub fn lv_solve(
 ) -> caputo::Result<Vec<[f64; 2]>> {
     let dev = f64_device();
     let field = LotkaVolterra::new(theta, &dev.clone().inner());
-    let sol = solve(&field, from_vec(y0.to_vec(), [2], &dev.inner()), alpha, t, n_steps, scheme, History::Dense)?;
+    let sol = solve(
+        &field,
+        from_vec(y0.to_vec(), [2], &dev.inner()),
+        &FdeSolve::new(alpha, t, n_steps).with_scheme(scheme.clone()).with_history(History::Dense),
+    )?;
     Ok(sol
         .y
         .into_iter()
@@ -510,11 +515,9 @@ impl Problem {
         let sol = solve(
             model,
             from_vec(self.y0.to_vec(), [2], &dev),
-            alpha,
-            &self.obs.t,
-            self.steps,
-            &self.scheme(alpha)?,
-            History::Dense,
+            &FdeSolve::new(alpha, &self.obs.t, self.steps)
+                .with_scheme((self.scheme(alpha)?).clone())
+                .with_history(History::Dense),
         )?;
         let ys: Vec<[f64; 2]> = sol
             .y
@@ -552,11 +555,7 @@ impl Problem {
         let (sol, pb) = fde_forward(
             model,
             from_vec(self.y0.to_vec(), [2], &dev),
-            alpha,
-            &self.obs.t,
-            self.steps,
-            &scheme,
-            History::Dense,
+            &FdeSolve::new(alpha, &self.obs.t, self.steps).with_scheme(scheme.clone()).with_history(History::Dense),
             &self.method,
         )?;
         let ys: Vec<[f64; 2]> = sol
@@ -990,11 +989,7 @@ fn write_outputs(args: &LvArgs, s: &Setup, o: &FitOutcome) -> anyhow::Result<LvR
     let fitted = solve(
         &o.model,
         from_vec(s.problem.y0.to_vec(), [2], &dev),
-        alpha,
-        &grid,
-        n,
-        &s.problem.scheme(alpha)?,
-        History::Dense,
+        &FdeSolve::new(alpha, &grid, n).with_scheme((s.problem.scheme(alpha)?).clone()).with_history(History::Dense),
     )
     .context("solving the fitted model for the plot")?;
     let fitted: Vec<Vec<f64>> = fitted.y.into_iter().map(to_vec).collect();
@@ -1124,12 +1119,10 @@ pub struct Comparison {
     pub adjoint_to_direct_peak_memory: Option<f64>,
 }
 
-/// Whether `m` supports fractional solves with `scheme` (asks the library on a two-step solve).
+/// Whether `m` supports fractional solves with `scheme` and dense history (the library's
+/// [`Method::supports`]).
 pub fn fde_supported(m: &Method, scheme: &Scheme) -> Result<(), caputo::Error> {
-    let dev = f64_device();
-    let f = LotkaVolterra::new(TRUE_PARAMS, &dev);
-    fde_forward(&f, from_vec(Y0.to_vec(), [2], &dev.inner()), 0.8, &[0.0, 0.1], 2, scheme, History::Dense, m)
-        .map(|_| ())
+    m.supports(caputo::grad::SolveKind::Fde { scheme, history: History::Dense })
 }
 
 fn compare(args: &LvArgs, s: &Setup) -> anyhow::Result<LvResults> {

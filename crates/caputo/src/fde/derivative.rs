@@ -22,9 +22,9 @@ use super::grid::UniformGrid;
 use super::history::{History, RowStore};
 use super::kernel::Kernel;
 use super::volterra::{FdeTrajectory, Recorder, add_opt, check, flat};
+use crate::cotangent::OnGrid;
 use crate::error::Result;
 use crate::field::{Evaluator, ParamGrads, VectorField};
-use crate::grad::OnGrid;
 use crate::stats::Stats;
 use crate::tensor::{bytes, dot};
 
@@ -119,21 +119,28 @@ pub(crate) fn forward<const D: usize>(
     Ok(rec.finish(us.bytes()))
 }
 
+/// What the discrete adjoint of a derivative-form scheme reads: the kernel `d` as a
+/// `(value, ∂/∂α)` pair, the scalars `c`, the α-derivatives `dc` of `(σ, d₀)`, the history.
+#[derive(Clone, Copy)]
+pub(crate) struct AdjointCoefs<'a> {
+    pub d: (&'a Kernel<f64>, &'a Kernel<f64>),
+    pub c: Coefs,
+    pub dc: (f64, f64),
+    pub history: History,
+}
+
 /// The exact discrete adjoint. Returns `(∂L/∂y0, ∂L/∂α)` (`None` for fast history) and adds
-/// `∂L/∂θ` to `grads`. `dd` and `dc` are the α-derivatives of the kernel and of `(σ, d₀)`.
-#[allow(clippy::too_many_arguments)]
+/// `∂L/∂θ` to `grads`.
 pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     ev: &mut Evaluator<'_, D, F>,
     tr: &FdeTrajectory<D>,
     grid: &UniformGrid,
-    d: (&Kernel<f64>, &Kernel<f64>),
-    c: Coefs,
-    dc: (f64, f64),
-    history: History,
+    w: AdjointCoefs<'_>,
     g: &[Tensor<D>],
     grads: &mut ParamGrads<F>,
     stats: &mut Stats,
 ) -> (Tensor<D>, Option<f64>) {
+    let AdjointCoefs { d, c, dc, history } = w;
     let nn = grid.n_steps;
     let y0 = &tr.states[0];
     let dims = y0.dims();

@@ -1,7 +1,7 @@
 //! The uniform grid `t_n = t0 + n h` of the fractional schemes.
 
 use crate::error::{Error, Result};
-use crate::ode::control::validate_times;
+use crate::times::validate_times;
 
 /// `n_steps` uniform steps from `t[0]` to the last output time; every output time must be a
 /// grid point.

@@ -221,6 +221,18 @@ impl Scheme {
         )
     }
 
+    /// `true` for the schemes with a sum-of-exponentials (fast) history: predictor, ABM and L1
+    /// (lagged and new point); see [`super::fast`].
+    pub fn has_fast_history(&self) -> bool {
+        matches!(self, Scheme::Predictor | Scheme::Abm { .. } | Scheme::L1 { .. })
+    }
+
+    /// `true` for the Volterra-form schemes (predictor, ABM), whose forward march can be
+    /// replayed from snapshots of its compressed state.
+    pub fn is_volterra(&self) -> bool {
+        matches!(self, Scheme::Predictor | Scheme::Abm { .. })
+    }
+
     /// Checks α and the scheme's own settings.
     pub fn validate(&self, alpha: f64) -> Result<()> {
         let check = |a: f64| {

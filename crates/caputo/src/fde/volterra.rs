@@ -28,9 +28,9 @@ use super::fast::SoeHistory;
 use super::grid::UniformGrid;
 use super::history::{History, HistorySum, HistoryTranspose, RowStore};
 use super::kernel::Kernel;
+use crate::cotangent::OnGrid;
 use crate::error::{Error, Result};
 use crate::field::{Evaluator, ParamGrads, VectorField};
-use crate::grad::OnGrid;
 use crate::stats::Stats;
 use crate::tensor::{all_finite, bytes, dot};
 
@@ -109,15 +109,13 @@ impl<'g, const D: usize> Recorder<'g, D> {
 
 /// Step `n ≥ 1` of the march: `y_n` (and, when `store`, the iterates `q⁰..q^{K−1}` that fed
 /// `f` before it) from the history `fs` of `f_0..f_{n−1}`; then pushes `f_n` onto `fs`.
-#[allow(clippy::too_many_arguments)]
 fn step<const D: usize>(
     f: &mut dyn FnMut(f64, Tensor<D>) -> Tensor<D>,
     y0: &Tensor<D>,
     fs: &mut HistorySum<'_>,
     grid: &UniformGrid,
     n: usize,
-    a: Option<&Kernel<f64>>,
-    iters: usize,
+    corrector: Option<(&Kernel<f64>, usize)>,
     store: bool,
 ) -> Result<(Tensor<D>, Vec<Tensor<D>>)> {
     let dims = y0.dims();
@@ -125,7 +123,7 @@ fn step<const D: usize>(
     let p = add_opt(y0.clone(), fs.sum_b(), dims);
     let mut y = p;
     let mut its = Vec::new();
-    if let Some(a) = a {
+    if let Some((a, iters)) = corrector {
         let s = add_opt(y0.clone(), fs.sum_a(), dims);
         for _ in 0..iters {
             if store {
@@ -139,21 +137,34 @@ fn step<const D: usize>(
     Ok((y, its))
 }
 
+/// The weights of a Volterra-form scheme on one grid: the predictor kernel `B`, the corrector
+/// kernel `A` with its iteration count `K` (ABM), and the order (for fast history's modes).
+#[derive(Clone, Copy)]
+pub(crate) struct Weights<'a> {
+    pub b: &'a Kernel<f64>,
+    pub a: Option<&'a Kernel<f64>>,
+    pub iters: usize,
+    pub alpha: f64,
+}
+
+impl<'a> Weights<'a> {
+    /// The corrector and its iteration count, if any.
+    fn corrector(&self) -> Option<(&'a Kernel<f64>, usize)> {
+        self.a.map(|a| (a, self.iters))
+    }
+}
+
 /// Forward march; `f` evaluates on plain or autodiff tensors.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn forward<const D: usize>(
     f: &mut dyn FnMut(f64, Tensor<D>) -> Tensor<D>,
     y0: Tensor<D>,
     grid: &UniformGrid,
-    b: &Kernel<f64>,
-    a: Option<&Kernel<f64>>,
-    iters: usize,
-    alpha: f64,
+    w: Weights<'_>,
     history: History,
     store: bool,
 ) -> Result<FdeTrajectory<D>> {
-    let mut fs = HistorySum::new(history, alpha, grid.h, grid.n_steps, b, a);
-    Ok(march(f, y0, grid, &mut fs, a, iters, store, None)?.0)
+    let mut fs = HistorySum::new(history, w.alpha, grid.h, grid.n_steps, w.b, w.a);
+    Ok(march(f, y0, grid, &mut fs, w.corrector(), store, None)?.0)
 }
 
 /// Forward march of an explicit Volterra scheme (no corrector) with dense or short history
@@ -167,7 +178,7 @@ pub(crate) fn forward_rows<const D: usize>(
     history: History,
 ) -> Result<(FdeTrajectory<D>, RowStore)> {
     let mut fs = HistorySum::new(history, alpha, grid.h, grid.n_steps, b, None);
-    let (tr, _) = march(f, y0, grid, &mut fs, None, 0, false, None)?;
+    let (tr, _) = march(f, y0, grid, &mut fs, None, false, None)?;
     match fs {
         HistorySum::Dense { rows, .. } => Ok((tr, rows)),
         HistorySum::Fast(_) => unreachable!("forward_rows is for dense and short history; this is a bug"),
@@ -188,34 +199,28 @@ pub(crate) struct Snapshots {
 
 /// Forward march with fast history keeping `segments` snapshots of the solver state instead
 /// of the step states (`Method::Checkpointed` with `History::Fast`).
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn forward_snapshots<const D: usize>(
     f: &mut dyn FnMut(f64, Tensor<D>) -> Tensor<D>,
     y0: Tensor<D>,
     grid: &UniformGrid,
-    b: &Kernel<f64>,
-    a: Option<&Kernel<f64>>,
-    iters: usize,
-    alpha: f64,
+    w: Weights<'_>,
     tol: f64,
     segments: usize,
 ) -> Result<(FdeTrajectory<D>, Snapshots)> {
     let every = grid.n_steps.div_ceil(segments.max(1)).max(1);
-    let mut fs = HistorySum::new(History::Fast { tol }, alpha, grid.h, grid.n_steps, b, a);
-    let (tr, snaps) = march(f, y0, grid, &mut fs, a, iters, false, Some(every))?;
+    let mut fs = HistorySum::new(History::Fast { tol }, w.alpha, grid.h, grid.n_steps, w.b, w.a);
+    let (tr, snaps) = march(f, y0, grid, &mut fs, w.corrector(), false, Some(every))?;
     Ok((tr, snaps.expect("snapshots were requested; this is a bug")))
 }
 
 /// The march over the history `fs`; with `snapshot_every = Some(k)`, a snapshot of the
 /// (fast) history before steps `1, 1 + k, 1 + 2k, …`.
-#[allow(clippy::too_many_arguments)]
 fn march<const D: usize>(
     f: &mut dyn FnMut(f64, Tensor<D>) -> Tensor<D>,
     y0: Tensor<D>,
     grid: &UniformGrid,
     fs: &mut HistorySum<'_>,
-    a: Option<&Kernel<f64>>,
-    iters: usize,
+    corrector: Option<(&Kernel<f64>, usize)>,
     store: bool,
     snapshot_every: Option<usize>,
 ) -> Result<(FdeTrajectory<D>, Option<Snapshots>)> {
@@ -229,7 +234,7 @@ fn march<const D: usize>(
             sn.bytes += s.bytes();
             sn.states.push(s);
         }
-        let (y, its) = step(f, &y0, fs, grid, n, a, iters, store)?;
+        let (y, its) = step(f, &y0, fs, grid, n, corrector, store)?;
         rec.record(n, &y, its);
     }
     let held = fs.bytes() + snaps.as_ref().map_or(0, |s| s.bytes);
@@ -288,7 +293,8 @@ impl<const D: usize> ReverseStates<D> for Replay<'_, D> {
             let mut fs = HistorySum::Fast(Box::new(self.snaps.states[k].clone()));
             let mut states = Vec::with_capacity(hi - lo);
             for m in lo..hi {
-                states.push(step(self.f, &self.y0, &mut fs, self.grid, m, self.a, self.iters, true)?);
+                let corrector = self.a.map(|a| (a, self.iters));
+                states.push(step(self.f, &self.y0, &mut fs, self.grid, m, corrector, true)?);
             }
             self.replayed += hi - lo;
             let per = bytes(&self.y0);
@@ -337,21 +343,28 @@ impl<const D: usize> ReverseStates<D> for Rebuild<'_, D> {
     }
 }
 
+/// The weights the discrete adjoint reads: `b` and `a` as `(value, ∂/∂α)` kernel pairs, the
+/// order and the history.
+#[derive(Clone, Copy)]
+pub(crate) struct AdjointWeights<'a> {
+    pub b: (&'a Kernel<f64>, &'a Kernel<f64>),
+    pub a: Option<(&'a Kernel<f64>, &'a Kernel<f64>)>,
+    pub alpha: f64,
+    pub history: History,
+}
+
 /// The exact discrete adjoint. Returns `(∂L/∂y0, ∂L/∂α)` (`None` for fast history) and adds
-/// `∂L/∂θ` to `grads`. `b` and `a` are `(value, ∂/∂α)` kernel pairs.
-#[allow(clippy::too_many_arguments)]
+/// `∂L/∂θ` to `grads`.
 pub(crate) fn adjoint<const D: usize, F: VectorField<D>>(
     ev: &mut Evaluator<'_, D, F>,
     states: &mut dyn ReverseStates<D>,
     grid: &UniformGrid,
-    b: (&Kernel<f64>, &Kernel<f64>),
-    a: Option<(&Kernel<f64>, &Kernel<f64>)>,
-    alpha: f64,
-    history: History,
+    w: AdjointWeights<'_>,
     g: &[Tensor<D>],
     grads: &mut ParamGrads<F>,
     stats: &mut Stats,
 ) -> Result<(Tensor<D>, Option<f64>)> {
+    let AdjointWeights { b, a, alpha, history } = w;
     let nn = grid.n_steps;
     let (y_last, its_last) = states.state(nn)?;
     let dims = y_last.dims();

@@ -51,7 +51,8 @@
 //!
 //! # Example
 //! ```
-//! use caputo::fde::{fde_forward, History, Scheme};
+//! use caputo::fde::{History, Scheme, FdeSolve};
+//! use caputo::grad::{fde_forward};
 //! use caputo::grad::Method;
 //! use caputo::problems::LotkaVolterra;
 //! use caputo::tensor::{from_vec, to_vec};
@@ -60,7 +61,7 @@
 //! let field = LotkaVolterra::new([1.0, 1.0, 0.5, 0.3], &dev);
 //! let grads = |m: &Method| {
 //!     let y0 = from_vec(vec![2.0, 1.0], [2], &dev.clone().inner());
-//!     let (sol, pb) = fde_forward(&field, y0, 0.6, &[0.0, 1.0], 32, &Scheme::L1 { new_point: None }, History::Dense, m).unwrap();
+//!     let (sol, pb) = fde_forward(&field, y0, &FdeSolve::new(0.6, &[0.0, 1.0], 32).with_scheme(Scheme::L1 { new_point: None }).with_history(History::Dense), m).unwrap();
 //!     to_vec(pb.backward(&[sol.y[0].zeros_like(), sol.y[1].ones_like()]).unwrap().y0)
 //! };
 //! let (a, b) = (grads(&Method::Checkpointed { segments: 4 }), grads(&Method::DiscreteAdjoint));
@@ -74,7 +75,7 @@
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
-use super::OnGrid;
+use crate::cotangent::OnGrid;
 use crate::fde::grid::UniformGrid;
 use crate::fde::history::{History, RowStore};
 use crate::fde::kernel::Kernel;
@@ -161,18 +162,25 @@ fn plus<const D: usize>(a: Option<Tensor<D>>, b: Option<Tensor<D>>) -> Option<Te
     }
 }
 
+/// How the reverse sweep replays the forward: the scheme's weights on `grid`, the history and
+/// the number of segments.
+#[derive(Clone, Copy)]
+pub(crate) struct Replay<'a> {
+    pub disc: &'a Discretisation<f64>,
+    pub grid: &'a UniformGrid,
+    pub history: History,
+    pub segments: usize,
+}
+
 /// The reverse sweep. Returns `(∂L/∂y0, ∂L/∂θ)`.
-#[allow(clippy::too_many_arguments)]
 pub(crate) fn backward<const D: usize, F: VectorField<D>>(
     field: &F,
-    disc: &Discretisation<f64>,
+    replay: Replay<'_>,
     tr: &FdeTrajectory<D>,
-    grid: &UniformGrid,
-    history: History,
-    segments: usize,
     g: &[Tensor<D>],
     stats: &mut Stats,
 ) -> (Tensor<D>, GradientsParams) {
+    let Replay { disc, grid, history, segments } = replay;
     let nn = grid.n_steps;
     let y0 = tr.states[0].clone();
     let dims = y0.dims();

@@ -50,7 +50,8 @@
 //!
 //! # Example
 //! ```
-//! use caputo::fde::{fde_forward, History, Scheme};
+//! use caputo::fde::{History, Scheme, FdeSolve};
+//! use caputo::grad::{fde_forward};
 //! use caputo::grad::Method;
 //! use caputo::problems::Relaxation;
 //! use caputo::special::mittag_leffler::mittag_leffler;
@@ -61,7 +62,7 @@
 //! let field = Relaxation::new(1.0, &dev);
 //! let y0 = from_vec(vec![1.0], [1], &dev.clone().inner());
 //! let m = Method::ContinuousAdjoint { rtol: 1e-8, atol: 1e-10 };
-//! let (sol, pb) = fde_forward(&field, y0, 0.5, &[0.0, 1.0], 256, &Scheme::Abm { corrector_iters: 1 }, History::Dense, &m).unwrap();
+//! let (sol, pb) = fde_forward(&field, y0, &FdeSolve::new(0.5, &[0.0, 1.0], 256).with_scheme(Scheme::Abm { corrector_iters: 1 }).with_history(History::Dense), &m).unwrap();
 //! let r = pb.backward(&[sol.y[0].zeros_like(), sol.y[1].ones_like()]).unwrap();
 //! assert!((scalar(r.y0) - mittag_leffler(0.5, 1.0, -1.0)).abs() < 1e-4);
 //! assert!(r.alpha.is_none());
@@ -75,11 +76,11 @@
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
-use super::OnGrid;
-use crate::error::{Error, Result};
+use crate::cotangent::OnGrid;
+
 use crate::fde::grid::UniformGrid;
-use crate::fde::history::{History, RowStore};
-use crate::fde::scheme::Scheme;
+use crate::fde::history::RowStore;
+
 use crate::fde::volterra::{FdeTrajectory, add_opt};
 use crate::fde::weights::rectangle;
 use crate::field::{Evaluator, ParamGrads, VectorField};
@@ -89,20 +90,6 @@ use crate::tensor::bytes;
 fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
     let n = t.shape().num_elements();
     t.reshape([n])
-}
-
-/// Rejects the solves whose continuous problem is not the single-term Caputo model.
-pub(crate) fn check(scheme: &Scheme, history: History) -> Result<()> {
-    let what = if scheme.is_riemann_liouville() {
-        "Riemann-Liouville forms (the continuous adjoint is that of the Caputo model, which they do not solve); use discrete-adjoint"
-    } else if matches!(scheme, Scheme::MultiTerm { .. }) {
-        "multi-term operators (their adjoint kernel is not a single power law); use discrete-adjoint"
-    } else if matches!(history, History::Short(_)) {
-        "short memory (it changes the model; the continuous adjoint is that of the full-memory model); use discrete-adjoint"
-    } else {
-        return Ok(());
-    };
-    Err(Error::Unsupported { method: "continuous-adjoint".into(), what: what.into() })
 }
 
 /// The backward sweep over the cells `j = N−1, …, 0`. Returns `(∂L/∂y0, ∂L/∂θ)`.

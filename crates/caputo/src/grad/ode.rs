@@ -2,7 +2,8 @@
 
 use burn::tensor::Tensor;
 
-use super::{Grads, Method, check_cotangents};
+use super::{Grads, Method, Pullback, SolveKind};
+use crate::cotangent::check_cotangents;
 use crate::error::{Error, Result};
 use crate::field::VectorField;
 use crate::ode::control::{StepControl, fixed_grid, validate_times};
@@ -60,8 +61,8 @@ fn grid_for<const D: usize, F: VectorField<D>>(
 /// method differentiates the same discrete map.
 ///
 /// # Errors
-/// As [`crate::ode::solve()`], plus [`Error::Unsupported`] for methods that only apply to
-/// fractional solves (`DiscreteAdjoint` is accepted and means the symplectic adjoint here).
+/// As [`crate::ode::solve()`], plus the errors of [`Method::supports`] (e.g.
+/// [`Error::Unsupported`] for the fractional methods `DiscreteAdjoint` and `PaperAdjoint`).
 ///
 /// # Example
 /// ```
@@ -96,9 +97,9 @@ pub fn ode_forward<'a, const D: usize, F: VectorField<D>>(
     control: &StepControl,
     method: &Method,
 ) -> Result<(Solution<D>, OdePullback<'a, D, F>)> {
+    method.supports(SolveKind::Ode)?;
     validate_times(t)?;
     control.validate()?;
-    method.validate()?;
     if !all_finite(&y0) {
         return Err(Error::NonFinite { t: t[0], step: 0 });
     }
@@ -119,7 +120,7 @@ pub fn ode_forward<'a, const D: usize, F: VectorField<D>>(
             let plain = tr.outputs.iter().map(|y| y.clone().inner()).collect();
             (plain, tr.stop, Tape::Graph { y0: leaf, outputs: tr.outputs })
         }
-        Method::SymplecticAdjoint | Method::DiscreteAdjoint => {
+        Method::SymplecticAdjoint => {
             let tr = trajectory(field, y0, t, tab, control, true)?;
             stats.merge(&tr.stats);
             (tr.outputs.clone(), tr.stop, Tape::States(tr))
@@ -140,11 +141,8 @@ pub fn ode_forward<'a, const D: usize, F: VectorField<D>>(
             stats.merge(&tr.stats);
             (tr.outputs.clone(), tr.stop, Tape::Outputs(tr))
         }
-        Method::PaperAdjoint => {
-            return Err(Error::Unsupported {
-                method: method.name().into(),
-                what: "ODE solves (it is the fractional adjoint of torchfde; use symplectic-adjoint)".into(),
-            });
+        Method::DiscreteAdjoint | Method::PaperAdjoint => {
+            unreachable!("refused by Method::supports; this is a bug")
         }
     };
     let sol = Solution { t: t[..outputs.len()].to_vec(), y: outputs, stats, stop };
@@ -177,5 +175,11 @@ impl<const D: usize, F: VectorField<D>> OdePullback<'_, D, F> {
             }
         };
         Ok(Grads { y0, params, alpha: None, stats })
+    }
+}
+
+impl<const D: usize, F: VectorField<D>> Pullback<D> for OdePullback<'_, D, F> {
+    fn backward(self, cotangents: &[Tensor<D>]) -> Result<Grads<D>> {
+        OdePullback::backward(self, cotangents)
     }
 }

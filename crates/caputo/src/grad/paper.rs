@@ -65,7 +65,8 @@
 //!
 //! # Example
 //! ```
-//! use caputo::fde::{fde_forward, History, Scheme};
+//! use caputo::fde::{History, Scheme, FdeSolve};
+//! use caputo::grad::{fde_forward};
 //! use caputo::grad::Method;
 //! use caputo::problems::Relaxation;
 //! use caputo::tensor::{from_vec, scalar};
@@ -76,7 +77,7 @@
 //! let field = Relaxation::new(0.8, &dev);
 //! let grads = |m: &Method| {
 //!     let y0 = from_vec(vec![1.5], [1], &dev.clone().inner());
-//!     let (sol, pb) = fde_forward(&field, y0, 0.6, &[0.0, 1.0], 100, &Scheme::Predictor, History::Dense, m).unwrap();
+//!     let (sol, pb) = fde_forward(&field, y0, &FdeSolve::new(0.6, &[0.0, 1.0], 100).with_scheme(Scheme::Predictor).with_history(History::Dense), m).unwrap();
 //!     let r = pb.backward(&[sol.y[0].zeros_like(), sol.y[1].ones_like()]).unwrap();
 //!     (scalar(r.y0), flat_grads(&field, &r.params)[0])
 //! };
@@ -93,11 +94,11 @@
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 
-use super::OnGrid;
-use crate::error::{Error, Result};
+use crate::cotangent::OnGrid;
+
 use crate::fde::grid::UniformGrid;
 use crate::fde::history::{History, HistorySum, RowStore};
-use crate::fde::scheme::{Discretisation, Scheme};
+use crate::fde::scheme::Discretisation;
 use crate::fde::volterra::{FdeTrajectory, add_opt, unflat};
 use crate::field::{Evaluator, ParamGrads, VectorField};
 use crate::stats::Stats;
@@ -106,22 +107,6 @@ use crate::tensor::bytes;
 fn flat<const D: usize>(t: Tensor<D>) -> Tensor<1> {
     let n = t.shape().num_elements();
     t.reshape([n])
-}
-
-/// Rejects the schemes torchfde has no `-f` adjoint for.
-pub(crate) fn check(scheme: &Scheme) -> Result<()> {
-    let what = match scheme {
-        Scheme::Predictor
-        | Scheme::L1 { new_point: None }
-        | Scheme::Gl { new_point: None, .. }
-        | Scheme::Trapezoid { new_point: None, .. } => return Ok(()),
-        Scheme::Abm { .. } => {
-            "the ABM predictor-corrector (torchfde has no adjoint for its `corrector`); use discrete-adjoint"
-        }
-        Scheme::MultiTerm { .. } => "multi-term schemes (torchfde has no adjoint for `glmulti`); use discrete-adjoint",
-        _ => "new-point (implicit) schemes (torchfde's adjoints are explicit); use discrete-adjoint",
-    };
-    Err(Error::Unsupported { method: "paper-adjoint".into(), what: what.into() })
 }
 
 /// `J(T − s_k, y^{rev}_k)ᵀ a`, adding `h·aᵀ ∂f/∂θ` there to `grads`.
@@ -201,7 +186,7 @@ pub(crate) fn backward<const D: usize, F: VectorField<D>>(
             hist_bytes = rows.bytes();
             a
         }
-        _ => unreachable!("paper::check rejects this scheme before the solve; this is a bug"),
+        _ => unreachable!("Method::supports rejects this scheme before the solve; this is a bug"),
     };
     stats.field_evals += ev.n_evals;
     stats.vjps += ev.n_vjps;

@@ -1,6 +1,7 @@
 //! Step control: a fixed grid, or an adaptive PI controller on the embedded error estimate.
 
 use crate::error::{Error, Result};
+pub use crate::times::validate_times;
 
 /// How the solver chooses its steps (orthogonal to the tableau and to the gradient method).
 #[derive(Debug, Clone, PartialEq)]
@@ -133,34 +134,6 @@ impl StepControl {
         }
         Ok(())
     }
-}
-
-/// Checks an output-time grid: at least two finite, strictly increasing times.
-pub fn validate_times(t: &[f64]) -> Result<()> {
-    if t.len() < 2 {
-        return Err(Error::InvalidGrid {
-            reason: format!("need an initial time and at least one output time, got {} time(s)", t.len()),
-        });
-    }
-    for (i, w) in t.windows(2).enumerate() {
-        if !(w[0].is_finite() && w[1].is_finite()) {
-            return Err(Error::InvalidGrid {
-                reason: format!("non-finite time at index {}", i + usize::from(w[0].is_finite())),
-            });
-        }
-        if w[1] <= w[0] {
-            return Err(Error::InvalidGrid {
-                reason: format!(
-                    "times must be strictly increasing: t[{}] = {} is not greater than t[{}] = {}",
-                    i + 1,
-                    w[1],
-                    i,
-                    w[0]
-                ),
-            });
-        }
-    }
-    Ok(())
 }
 
 /// The breakpoints of a fixed grid: `n_steps` uniform steps over `[t0, t_end]` merged with the

@@ -14,18 +14,7 @@ use crate::field::{Evaluator, VectorField};
 use crate::stats::{Stats, StopReason};
 use crate::tensor::{all_finite, bytes, scalar};
 
-/// The solution at the output times.
-#[derive(Debug, Clone)]
-pub struct Solution<const D: usize> {
-    /// Output times reached (all of them unless the step limit was hit).
-    pub t: Vec<f64>,
-    /// The state at each output time (`y[0] = y0`).
-    pub y: Vec<Tensor<D>>,
-    /// What the solve did.
-    pub stats: Stats,
-    /// Why it stopped.
-    pub stop: StopReason,
-}
+pub use crate::solution::Solution;
 
 /// The steps a solve took, with the states at step endpoints when stored.
 #[derive(Debug, Clone)]

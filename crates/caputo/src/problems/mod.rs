@@ -149,14 +149,14 @@ impl<const D: usize> VectorField<D> for Relaxation {
 ///
 /// # Example
 /// ```
-/// use caputo::fde::{solve, History, Scheme};
+/// use caputo::fde::{solve, History, Scheme, FdeSolve};
 /// use caputo::problems::smooth_square;
 /// use caputo::tensor::{from_vec, scalar};
 /// let dev = caputo::testkit::f64_device().inner();
 /// let alpha = 0.5;
 /// let scheme = Scheme::Abm { corrector_iters: 1 };
 /// let field = smooth_square::<1>(scheme.terms(alpha));
-/// let sol = solve(&field, from_vec(vec![0.0], [1], &dev), alpha, &[0.0, 1.0], 64, &scheme, History::Dense).unwrap();
+/// let sol = solve(&field, from_vec(vec![0.0], [1], &dev), &FdeSolve::new(alpha, &[0.0, 1.0], 64).with_scheme(scheme.clone()).with_history(History::Dense)).unwrap();
 /// assert!((scalar(sol.y[1].clone()) - 1.0).abs() < 1e-3); // y(1) = 1² = 1
 /// ```
 pub fn smooth_square<const D: usize>(
@@ -174,12 +174,12 @@ pub fn smooth_square<const D: usize>(
 ///
 /// # Example
 /// ```
-/// use caputo::fde::{solve, History, Scheme};
+/// use caputo::fde::{solve, History, Scheme, FdeSolve};
 /// use caputo::problems::{dff, dff_exact};
 /// use caputo::tensor::{from_vec, scalar};
 /// let dev = caputo::testkit::f64_device().inner();
 /// let scheme = Scheme::Abm { corrector_iters: 1 };
-/// let sol = solve(&dff::<1>(0.5), from_vec(vec![0.0], [1], &dev), 0.5, &[0.0, 1.0], 128, &scheme, History::Dense)
+/// let sol = solve(&dff::<1>(0.5), from_vec(vec![0.0], [1], &dev), &FdeSolve::new(0.5, &[0.0, 1.0], 128).with_scheme(scheme.clone()).with_history(History::Dense))
 ///     .unwrap();
 /// assert_eq!(dff_exact(0.5, 1.0), 0.25);
 /// assert!((scalar(sol.y[1].clone()) - 0.25).abs() < 1e-3);

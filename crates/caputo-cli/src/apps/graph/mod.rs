@@ -54,7 +54,7 @@ pub mod step;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use caputo::fde::{History, Scheme, scheme};
+use caputo::fde::{FdeSolve, History, Scheme, scheme};
 use caputo::grad::Method;
 use caputo::stats::Stats;
 use rand_chacha::ChaCha8Rng;
@@ -338,14 +338,13 @@ fn validate(args: &GraphArgs) -> anyhow::Result<Method> {
     Ok(method)
 }
 
-/// Whether the library supports gradient `method` for fractional solves with `scheme` (asks it
-/// and `history` on a two-step solve of `D^α y = −y`, so an unsupported combination fails
-/// before any work).
+/// Whether the library supports gradient `method` for fractional solves with `scheme` and
+/// `history` ([`caputo::fde::FdeSolve::validate`], then [`Method::supports`]), so an unsupported
+/// combination fails before any work.
 pub fn supported(method: &Method, scheme: &Scheme, alpha: f64, history: History) -> Result<(), caputo::Error> {
-    let plain = caputo::testkit::f64_device().inner();
-    let field = caputo::FnField::new(|_t: f64, y: burn::tensor::Tensor<1>| -y);
-    let y0 = caputo::tensor::from_vec(vec![1.0], [1], &plain);
-    caputo::fde::fde_forward(&field, y0, alpha, &[0.0, 0.1], 2, scheme, history, method).map(drop)
+    let opts = caputo::fde::FdeSolve::new(alpha, &[0.0, 1.0], 1).with_scheme(scheme.clone()).with_history(history);
+    opts.validate()?;
+    method.supports(caputo::grad::SolveKind::fde(&opts))
 }
 
 /// Validates the flags and loads the data.

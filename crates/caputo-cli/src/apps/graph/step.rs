@@ -3,7 +3,7 @@
 //! ```text
 //! X(0) = enc(dropout(features))                       // no graph (pass 1)
 //! A    = attention(X(0))  (grand-l)                   // no graph; the field holds it as a fresh leaf w
-//! (X(T), pb) = fde_forward((A − I)·, X(0), α, [0, T], N, scheme, Dense, method)
+//! (X(T), pb) = fde_forward((A − I)·, X(0), &FdeSolve::new(α, [0, T], N).with_scheme(scheme.clone()).with_history(Dense), method)
 //! L = CE(dec(X(T))[train], labels)                    // Burn autodiff on the decoder only
 //! r = pb.backward([0, ∂L/∂X(T)])                      // ∂L/∂X(0), ∂L/∂w, ∂L/∂θ_block, ∂L/∂α
 //! X(0), A again with a graph (pass 2, same dropout mask)
@@ -18,7 +18,8 @@ use anyhow::Context;
 use burn::module::{Module, ModuleVisitor, Param, ParamId};
 use burn::optim::GradientsParams;
 use burn::tensor::{Int, Tensor, TensorData};
-use caputo::fde::{History, Scheme, fde_forward, scheme, solve};
+use caputo::fde::{FdeSolve, History, Scheme, scheme, solve};
+use caputo::grad::fde_forward;
 use caputo::grad::{Method, combine};
 use caputo::stats::Stats;
 use caputo::tensor::{from_vec, to_vec};
@@ -219,7 +220,12 @@ pub fn loss_and_grads(
         EdgeWeights::AtStart(p) => Some(p.id),
         _ => None,
     };
-    let (sol, pb) = fde_forward(&field, h0, alpha, &problem.t(), b.n_steps, &scheme, b.history, &b.method)?;
+    let (sol, pb) = fde_forward(
+        &field,
+        h0,
+        &FdeSolve::new(alpha, &problem.t(), b.n_steps).with_scheme(scheme.clone()).with_history(b.history),
+        &b.method,
+    )?;
     let y_t = sol.y[1].clone().autodiff().require_grad();
     drop(sol);
     let logits = model.dec.forward(y_t.clone()).select(0, problem.train_idx.clone());
@@ -271,7 +277,11 @@ pub fn predict(problem: &GraphProblem, model: &GraphModel) -> anyhow::Result<Vec
     let h0 = m.enc.forward(problem.features.clone());
     let a0 = (b.kind == ModelKind::GrandL).then(|| m.attention_at_start(&problem.graph, h0.clone()));
     let field = m.field(b.kind, &problem.graph, a0, &problem.sym_weights);
-    let sol = solve(&field, h0, alpha, &problem.t(), b.n_steps, &b.scheme(alpha)?, b.history)?;
+    let sol = solve(
+        &field,
+        h0,
+        &FdeSolve::new(alpha, &problem.t(), b.n_steps).with_scheme((b.scheme(alpha)?).clone()).with_history(b.history),
+    )?;
     let logits = m.dec.forward(sol.y[1].clone());
     let c = problem.data.n_classes;
     let v = to_vec(logits);

@@ -3,7 +3,7 @@
 //!
 //! ```text
 //! h0 = stem(x)                                   // adjoint methods: without a graph
-//! (h(T), pb) = fde_forward(block, h0, α, [0, T], N, scheme, Dense, method)   // or ode_forward (α = 1)
+//! (h(T), pb) = fde_forward(block, h0, &FdeSolve::new(α, [0, T], N).with_scheme(scheme.clone()).with_history(Dense), method)   // or ode_forward (α = 1)
 //! loss = CE(head(h(T)))  → ∂L/∂head, ∂L/∂h(T)     // Burn autodiff on the head only
 //! r = pb.backward([0, ∂L/∂h(T)])                  // ∂L/∂h0, ∂L/∂θ_block
 //! h0 = stem(x) again, with a graph; ∂L/∂stem = pull_through(h0, r.y0)
@@ -22,8 +22,9 @@
 use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::{Tensor, TensorData};
-use caputo::fde::{FdePullback, History, Scheme, fde_forward, scheme, solve as fde_solve};
-use caputo::grad::{Grads, Method, OdePullback, combine, ode_forward, pull_through};
+use caputo::fde::{FdeSolve, History, Scheme, scheme, solve as fde_solve};
+use caputo::grad::{FdePullback, fde_forward};
+use caputo::grad::{Grads, Method, OdePullback, SolveKind, combine, ode_forward, pull_through};
 use caputo::ode::{ButcherTableau, StepControl, tableau};
 use caputo::stats::Stats;
 use caputo::tensor::to_vec;
@@ -98,6 +99,20 @@ impl BlockConfig {
                 }
             }
         };
+        // The CLI's default `discrete-adjoint` names the exact discrete adjoint of the block's
+        // scheme; for a Runge–Kutta block that is the symplectic adjoint (documented at
+        // `--method`).
+        let method = match (&solver, method) {
+            (Solver::Ode(_), Method::DiscreteAdjoint) => Method::SymplecticAdjoint,
+            (_, m) => m,
+        };
+        let kind = match &solver {
+            Solver::Ode(_) => SolveKind::Ode,
+            Solver::Fde(s) => SolveKind::Fde { scheme: s, history: History::Dense },
+        };
+        method
+            .supports(kind)
+            .map_err(|e| BlockError(format!("--method {} with --scheme {scheme_name}: {e}", method.name())))?;
         Ok(Self { alpha, t1, n_steps, scheme_name: scheme_name.to_string(), solver, method })
     }
 
@@ -119,7 +134,9 @@ impl BlockConfig {
     pub fn solve(&self, field: &ConvField, h0: Tensor<4>) -> caputo::Result<Tensor<4>> {
         let t = self.times();
         let mut sol = match &self.solver {
-            Solver::Fde(s) => fde_solve(field, h0, self.alpha, &t, self.n_steps, s, History::Dense)?,
+            Solver::Fde(s) => {
+                fde_solve(field, h0, &FdeSolve::new(self.alpha, &t, self.n_steps).with_scheme(s.clone()))?
+            }
             Solver::Ode(tab) => caputo::ode::solve(field, h0, &t, tab, &StepControl::fixed(self.n_steps))?,
         };
         Ok(sol.y.pop().expect("two output times; this is a bug"))
@@ -131,7 +148,12 @@ impl BlockConfig {
         let t = self.times();
         let (mut y, pb) = match &self.solver {
             Solver::Fde(s) => {
-                let (sol, pb) = fde_forward(field, h0, self.alpha, &t, self.n_steps, s, History::Dense, &self.method)?;
+                let (sol, pb) = fde_forward(
+                    field,
+                    h0,
+                    &FdeSolve::new(self.alpha, &t, self.n_steps).with_scheme(s.clone()).with_history(History::Dense),
+                    &self.method,
+                )?;
                 (sol.y, BlockPullback::Fde(pb))
             }
             Solver::Ode(tab) => {
