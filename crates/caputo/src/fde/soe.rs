@@ -4,13 +4,14 @@
 //! steps, which costs O(N²) in total. Replacing the kernel by
 //! `t^{−γ} ≈ Σ_q w_q e^{−s_q t}` on `[δ, T]` turns the old part of that sum into `Q`
 //! independent modes, each obeying an exact one-step recurrence: O(N·Q) work and
-//! O(Q) memory per state component (reference notes `fde.md` §4b).
+//! O(Q) memory per state component.
 //!
 //! The approximation is the trapezoidal rule in the log variable `x = ln s` applied to
-//! `t^{−γ} = (1/Γ(γ)) ∫_{−∞}^{∞} exp(γx − t e^x) dx`, with the node range and the
-//! lumping of the slowest modes into one constant term of the notes' recipe; the step
-//! and the lumping threshold are derived from error bounds instead of the notes' rules
-//! of thumb, which miss `ε` for `γ ≈ 0.9` and `γ = 1.5` (see [`SoeKernel::new`]). With
+//! `t^{−γ} = (1/Γ(γ)) ∫_{−∞}^{∞} exp(γx − t e^x) dx` (substitute `s = e^x` in
+//! `Γ(γ) t^{−γ} = ∫_0^∞ s^{γ−1} e^{−ts} ds`), truncated above and with the slowest modes
+//! lumped into one constant term; the step, the upper end and the lumping threshold are
+//! derived from error bounds (see [`SoeKernel::new`]; the derivation is in
+//! `docs/derivations.md`, "Sum-of-exponentials kernel"). With
 //! `γ = 1 − β` the kernel is the one of the Volterra form `I^β` (predictor, ABM);
 //! `γ = 1 + β ∈ (1, 2)` is the Caputo-derivative kernel of L1-type schemes.
 //!
@@ -19,12 +20,10 @@
 //! Adams–Bashforth predictor) and piecewise-linear (product-trapezoid / ABM corrector)
 //! interpolation of the history.
 
-// TODO(integration): `gamma_fn` at the bottom of this file is a local copy (Taylor
-// series of 1/Γ near 1 with exact shifts) so this file does not depend on
-// `crate::special` while that is written in parallel; swap it for
-// `crate::special::gamma` when integrating.
-
 use std::f64::consts::PI;
+
+use super::weights::diff1;
+use crate::special::gamma;
 
 /// Sum-of-exponentials approximation `t^{−γ} ≈ Σ_q w_q e^{−s_q t}` with relative
 /// error at most `eps` for `t ∈ [delta, t_max]`.
@@ -103,27 +102,28 @@ impl TrapModes {
 
 impl SoeKernel {
     /// Builds the log-trapezoid SOE of `t^{−γ}` on `[delta, t_max]` with relative
-    /// error at most `eps` there (notes §4b, with the corrections listed below).
+    /// error at most `eps` there.
     ///
     /// The trapezoidal rule in `x = ln s` is applied to
     /// `t^{−γ} = (1/Γ(γ)) ∫ exp(γx − t e^x) dx`: nodes `x_q = x_max − qη`,
     /// `s_q = e^{x_q}`, `w_q = η e^{γ x_q}/Γ(γ)`, `q = 0, 1, …`, where, with
     /// `L = ln(1/ε)`,
-    /// * `x_max = ln((L + (γ + 2) ln(L + 1) + 5)/δ)` (notes): past it the integrand is
+    /// * `x_max = ln((L + (γ + 2) ln(L + 1) + 5)/δ)`: past it the integrand is
     ///   below `ε e^{−5}` at `t = δ`;
     /// * `η` is the largest step whose aliasing error `≈ 2|Γ(γ − 2πi/η)|/Γ(γ)` is at
-    ///   most `ε/4` (see `log_trapezoid_step`). The notes' `η = π²/(L + 3)` (12 %
-    ///   smaller for `γ > 1`) has aliasing error `≈ 0.25 · (2(L+3)/π)^{γ−1/2}/Γ(γ) · ε`,
+    ///   most `ε/4` (see `log_trapezoid_step`). The common rule of thumb
+    ///   `η = π²/(L + 3)` (12 % smaller for `γ > 1`) has aliasing error `≈ 0.25 · (2(L+3)/π)^{γ−1/2}/Γ(γ) · ε`,
     ///   which is `0.76 ε` at `γ = 0.9` and left the total above `ε` there
     ///   (`1.3e-12` for `ε = 1e-12`); for small `γ` it is needlessly fine;
     /// * the walk down in `x` stops at the first node from which the tail satisfies
     ///   `Σ_{tail} w_q s_q ≤ (ε/2) T^{−γ−1}`; that node and the whole infinite tail
     ///   below it (a geometric series, summed exactly) become one constant mode
     ///   `s = 0`. Since `1 − e^{−st} ≤ st`, the lumping error is at most
-    ///   `(ε/2)(t/T)^{γ+1} t^{−γ}`. The notes lump below
-    ///   `s_c = (ε(γ+1)Γ(γ)/2)^{1/(γ+1)}/T`, which underestimates the trapezoid sum of
-    ///   `w_q s_q` by up to a factor `1 + (γ+1)η/2`, and drop the nodes below `x_min`,
-    ///   a relative error `ε (t/T)^γ` that made `γ = 0.9` miss `ε` near `t = T`.
+    ///   `(ε/2)(t/T)^{γ+1} t^{−γ}`. Lumping below the leading-term threshold
+    ///   `s_c = (ε(γ+1)Γ(γ)/2)^{1/(γ+1)}/T` instead underestimates the trapezoid sum of
+    ///   `w_q s_q` by up to a factor `1 + (γ+1)η/2`, and dropping the nodes below some
+    ///   `x_min` costs a relative error `ε (t/T)^γ`, enough for `γ = 0.9` to miss `ε`
+    ///   near `t = T`.
     ///
     /// Measured worst relative error over `γ ∈ [0.01, 1.999]`, `ε ∈ [1e-14, 1e-4]`,
     /// `T/δ ∈ [10, 1e12]`: `0.91 ε`. The number of modes (constant included) grows
@@ -151,7 +151,7 @@ impl SoeKernel {
         );
         assert!(eps > 0.0 && eps < 1.0, "SOE tolerance must lie in (0, 1), got {eps}");
         let l = (1.0 / eps).ln();
-        let g = gamma_fn(gamma);
+        let g = crate::special::gamma(gamma);
         let eta = log_trapezoid_step(gamma, g, eps);
         let x_max = ((l + (gamma + 2.0) * (l + 1.0).ln() + 5.0) / delta).ln();
         let lump_budget = 0.5 * eps * t_max.powf(-(gamma + 1.0));
@@ -287,8 +287,9 @@ impl SoeKernel {
     ///
     /// Setting as in [`SoeKernel::rect_history_weights`], but `f` is interpolated
     /// linearly on each cell `[t_j, t_{j+1}]` between `f_j` and `f_{j+1}`; the product
-    /// trapezoid rule `I^β f(t_n) ≈ (h^β/Γ(β+2)) [f_n + Σ_{j<n} a_{j,n} f_j]` (notes
-    /// §2.2) is the sum over cells of the exact integrals. Split it as
+    /// trapezoid rule `I^β f(t_n) ≈ (h^β/Γ(β+2)) [f_n + Σ_{j<n} a_{j,n} f_j]` (the
+    /// Diethelm–Ford–Freed weights, see [`product_trapezoid_cell_weights`]) is the sum over
+    /// cells of the exact integrals. Split it as
     ///
     /// `I^β f(t_n) ≈ Σ_{m < min(n, n_exact)} (L_m f_{n−1−m} + R_m f_{n−m})
     ///               + (1/Γ(β)) Σ_q V_q(n)`,
@@ -410,9 +411,9 @@ fn linear_cell_factors(x: f64) -> (f64, f64) {
 /// `w_m = h^β/Γ(β+1) ((m+1)^β − m^β) = (1/Γ(β)) ∫_{mh}^{(m+1)h} τ^{β−1} dτ`
 /// of the cell at distance `m` cells back from the evaluation point.
 ///
-/// The difference of powers is evaluated as `m^β expm1(β ln(1 + 1/m))`, which keeps
-/// full relative accuracy for large `m` (the plain difference loses `log10(m/β)`
-/// digits).
+/// Entry `m` of [`super::weights::rectangle`]`(β, h, ·)`, without building the vector: the
+/// same difference of powers (`m^β expm1(β ln(1 + 1/m))`, full relative accuracy for large
+/// `m`) and the same Γ.
 ///
 /// # Example
 /// ```
@@ -423,13 +424,7 @@ fn linear_cell_factors(x: f64) -> (f64, f64) {
 /// assert!((sum - 1.0 / gamma(1.4)).abs() < 1e-13);
 /// ```
 pub fn product_rectangle_weight(beta: f64, h: f64, m: usize) -> f64 {
-    let diff = if m == 0 {
-        1.0
-    } else {
-        let m = m as f64;
-        m.powf(beta) * (beta * (1.0 / m).ln_1p()).exp_m1()
-    };
-    h.powf(beta) / gamma_fn(beta + 1.0) * diff
+    h.powf(beta) / gamma(beta + 1.0) * diff1(beta, m)
 }
 
 /// Exact product-trapezoid weights `(L_m, R_m)` of the cell `[t_{n−1−m}, t_{n−m}]`
@@ -457,62 +452,13 @@ pub fn product_rectangle_weight(beta: f64, h: f64, m: usize) -> f64 {
 /// assert!((product_trapezoid_cell_weights(beta, h, 0).1 - h.powf(beta) / gamma(beta + 2.0)).abs() < 1e-15);
 /// ```
 pub fn product_trapezoid_cell_weights(beta: f64, h: f64, m: usize) -> (f64, f64) {
-    let c = h.powf(beta) / gamma_fn(beta + 2.0);
+    let c = h.powf(beta) / gamma(beta + 2.0);
     let m = m as f64;
     let d1 = (m + 1.0).powf(beta + 1.0) - m.powf(beta + 1.0);
     let d0 = (m + 1.0).powf(beta) - m.powf(beta);
     let left = c * (beta * d1 - (beta + 1.0) * m * d0);
     let right = c * ((beta + 1.0) * (m + 1.0) * d0 - beta * d1);
     (left, right)
-}
-
-/// Taylor coefficients of `1/Γ(1 + y)` at `y = 0` (computed with mpmath at 40
-/// digits); on `|y| ≤ 1/2` the truncation error is below `5e-19`.
-#[allow(clippy::excessive_precision)] // 25 digits as computed, rounded by the compiler
-const RGAMMA_TAYLOR: [f64; 21] = [
-    1.0,
-    0.577_215_664_901_532_860_606_512_1,
-    -0.655_878_071_520_253_881_077_019_5,
-    -0.042_002_635_034_095_235_529_003_93,
-    0.166_538_611_382_291_489_501_700_8,
-    -0.042_197_734_555_544_336_748_208_3,
-    -0.009_621_971_527_876_973_562_114_922,
-    0.007_218_943_246_663_099_542_395_01,
-    -0.001_165_167_591_859_065_112_113_971,
-    -0.000_215_241_674_114_950_972_815_73,
-    0.000_128_050_282_388_116_186_153_198_6,
-    -0.000_020_134_854_780_788_238_655_689_39,
-    -0.000_001_250_493_482_142_670_657_345_359,
-    0.000_001_133_027_231_981_695_882_374_13,
-    -0.000_000_205_633_841_697_760_710_345_015_4,
-    6.116_095_104_481_415_817_862_499e-9,
-    5.002_007_644_469_222_930_055_665e-9,
-    -1.181_274_570_487_020_144_588_127e-9,
-    1.043_426_711_691_100_510_491_54e-10,
-    7.782_263_439_905_071_254_049_937e-12,
-    -3.696_805_618_642_205_708_187_816e-12,
-];
-
-/// Local copy of the gamma function for the small positive arguments used here
-/// (`γ ∈ (0, 2)`, `β + 1`, `β + 2`); see the TODO at the top of the file.
-///
-/// Shifts the argument exactly into `[1/2, 3/2)` and sums the Taylor series of
-/// `1/Γ(1 + y)`: a few ulps for `0 < x ≲ 20` (each shift costs one rounding).
-fn gamma_fn(x: f64) -> f64 {
-    debug_assert!(x > 0.0 && x < 40.0, "local gamma only covers small positive arguments");
-    let mut y = x;
-    let mut scale = 1.0;
-    while y < 0.5 {
-        // Γ(y) = Γ(y + 1)/y.
-        scale /= y;
-        y += 1.0;
-    }
-    while y >= 1.5 {
-        y -= 1.0;
-        scale *= y;
-    }
-    let r = RGAMMA_TAYLOR.iter().rev().fold(0.0, |acc, c| acc * (y - 1.0) + c);
-    scale / r
 }
 
 #[cfg(test)]
@@ -549,9 +495,10 @@ mod tests {
     }
 
     #[test]
-    fn mode_counts_match_notes_table() {
-        // Notes §4b (δ = 1e-4, T = 10): 49–66 exponentials (+1 constant) for 1e-8 and
-        // 82–121 (+1) for 1e-12 with the original recipe.
+    fn mode_counts_match_the_log_trapezoid_table() {
+        // The plain log-trapezoid recipe (η = π²/(L + 3), leading-term lumping) needs, for
+        // δ = 1e-4, T = 10, 49–66 exponentials (+1 constant) for 1e-8 and 82–121 (+1) for 1e-12;
+        // the error-bound construction stays in that range.
         for gamma in [0.1, 0.5, 0.9, 1.5] {
             let q8 = SoeKernel::new(gamma, 1e-4, 10.0, 1e-8).len();
             let q12 = SoeKernel::new(gamma, 1e-4, 10.0, 1e-12).len();
@@ -629,7 +576,7 @@ mod tests {
             // Telescoping: Σ_{m<n} w_m = (nh)^β/Γ(β+1).
             let n = 500;
             let sum: f64 = (0..n).map(|m| product_rectangle_weight(beta, h, m)).sum();
-            let exact = (n as f64 * h).powf(beta) / gamma_fn(beta + 1.0);
+            let exact = (n as f64 * h).powf(beta) / gamma(beta + 1.0);
             assert!((sum - exact).abs() <= 1e-13 * exact, "β={beta}");
             for m in 0..6 {
                 // The two trapezoid weights split the cell integral of the kernel.
@@ -639,7 +586,7 @@ mod tests {
                 assert!(l > 0.0 && r > 0.0);
             }
             let (_, r0) = product_trapezoid_cell_weights(beta, h, 0);
-            let c = h.powf(beta) / gamma_fn(beta + 2.0);
+            let c = h.powf(beta) / gamma(beta + 2.0);
             assert!((r0 - c).abs() <= 1e-15 * c, "R_0 = h^β/Γ(β+2)");
         }
     }
@@ -668,7 +615,7 @@ mod tests {
         let f = cos_grid(n_steps, h);
         for beta in [0.3, 0.6, 0.9] {
             let kernel = SoeKernel::new(1.0 - beta, h, 1.0, 1e-10);
-            let inv_gamma_beta = 1.0 / gamma_fn(beta);
+            let inv_gamma_beta = 1.0 / gamma(beta);
             let w: Vec<f64> = (0..n_steps).map(|m| product_rectangle_weight(beta, h, m)).collect();
             for n_exact in 1..=4 {
                 let modes = kernel.rect_history_weights(h, n_exact);
@@ -699,7 +646,8 @@ mod tests {
         }
     }
 
-    /// Diethelm–Ford–Freed corrector weight `a_{j,n}` (notes §2.2), `0 ≤ j ≤ n`.
+    /// Diethelm–Ford–Freed corrector weight `a_{j,n}`, `0 ≤ j ≤ n`: `a_{0,n} = (n−1)^{β+1} −
+    /// (n−1−β) n^β`, `a_{j,n} = (n−j+1)^{β+1} + (n−j−1)^{β+1} − 2(n−j)^{β+1}`, `a_{n,n} = 1`.
     fn dff_weight(beta: f64, j: usize, n: usize) -> f64 {
         let p = beta + 1.0;
         if j == 0 {
@@ -719,8 +667,8 @@ mod tests {
         let f = cos_grid(n_steps, h);
         for beta in [0.3, 0.6, 0.9] {
             let kernel = SoeKernel::new(1.0 - beta, h, 1.0, 1e-10);
-            let inv_gamma_beta = 1.0 / gamma_fn(beta);
-            let c = h.powf(beta) / gamma_fn(beta + 2.0);
+            let inv_gamma_beta = 1.0 / gamma(beta);
+            let c = h.powf(beta) / gamma(beta + 2.0);
             for n_exact in 1..=4 {
                 let modes = kernel.trap_history_weights(h, n_exact);
                 let cells: Vec<(f64, f64)> =

@@ -5,7 +5,8 @@
 //! `q^{k+1} = y0 + A(n,n) f(t_n, q^k) + S_n` with `S_n = Σ_{j<n} A(n,j) f_j`; `y_n = q^K`;
 //! `f_n = f(t_n, y_n)`.
 //!
-//! Reverse (notes §4a), for `n = N..1`: `f̄_n = Σ_{m>n} B(m,n) p̄_m + A(m,n) S̄_m` (two anti-causal
+//! Reverse (the transpose of the forward assignments; derivation in `docs/derivations.md`,
+//! "Exact discrete adjoint"), for `n = N..1`: `f̄_n = Σ_{m>n} B(m,n) p̄_m + A(m,n) S̄_m` (two anti-causal
 //! convolutions with the same weights), `ȳ_n = ∂L/∂y_n + J(y_n)ᵀ f̄_n`; through the corrector
 //! iterations `q̄^K = ȳ_n`, `S̄_n = Σ_k q̄^{k+1}`, `q̄^k = A(n,n) J(q^k)ᵀ q̄^{k+1}`; `p̄_n = q̄⁰`;
 //! `∂L/∂y0 = Σ_n (p̄_n + S̄_n) + ∂L/∂y_0 + J(y_0)ᵀ f̄_0`. One VJP per forward evaluation.

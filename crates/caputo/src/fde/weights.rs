@@ -1,4 +1,5 @@
-//! Convolution weights of the uniform-grid fractional schemes (notes §2.1–2.5).
+//! Convolution weights of the uniform-grid fractional schemes (derivations:
+//! `docs/derivations.md`, "Convolution weights").
 //!
 //! Notation: α is the order (0 < α ≤ 1), h the step, t_n = n h. Every generator is generic over
 //! [`Real`], so calling it with `alpha = Dual::var(α)` returns ∂weight/∂α exactly alongside
@@ -86,7 +87,7 @@ pub(crate) fn end_correction<R: Real>(p: R, q: R, n: usize) -> R {
     pow_m(n, p) * sum
 }
 
-/// Fractional rectangle (fractional forward Euler) weights, notes §2.1:
+/// Fractional rectangle (fractional forward Euler) weights:
 /// `w_m = h^α/Γ(α+1) · ((m+1)^α − m^α)` for `m = 0..=n_max` (length `n_max + 1`).
 ///
 /// The predictor reads `y_n = y_0 + Σ_{j<n} w_{n−1−j} f_j`, i.e. the exact integral
@@ -119,7 +120,7 @@ fn trapezoid_scale<R: Real>(alpha: R, h: R) -> R {
     h.powf(alpha) / (alpha + R::from_f64(2.0)).gamma()
 }
 
-/// Diethelm–Ford–Freed ABM corrector weights for step `n` (notes §2.2 with k+1 = n), already
+/// Diethelm–Ford–Freed ABM corrector weights `a_{j,n}` for step `n`, already
 /// multiplied by `c = h^α/Γ(α+2)`; length `n + 1`, so that
 /// `y_n = y_0 + Σ_{j=0}^{n} row[j] f_j` with `f_n` the value at the predicted point.
 ///
@@ -184,7 +185,7 @@ pub fn trapezoid_toeplitz<R: Real>(alpha: R, h: R, n_max: usize) -> Vec<R> {
     t
 }
 
-/// L1 weights, notes §2.3: `a_m = (m+1)^{1−α} − m^{1−α}` for `m = 0..=n_max`
+/// L1 weights: `a_m = (m+1)^{1−α} − m^{1−α}` for `m = 0..=n_max`
 /// (length `n_max + 1`; `a_0 = 1`, positive and decreasing).
 ///
 /// The L1 approximation of the Caputo derivative is
@@ -255,7 +256,7 @@ pub fn l1_row<R: Real>(alpha: R, n: usize) -> Vec<R> {
     row
 }
 
-/// Grünwald–Letnikov weights, notes §2.4: `ω_0 = 1`, `ω_j = (1 − (1+α)/j) ω_{j−1}`, i.e.
+/// Grünwald–Letnikov weights: `ω_0 = 1`, `ω_j = (1 − (1+α)/j) ω_{j−1}`, i.e.
 /// `ω_j = (−1)^j C(α, j)`, for `j = 0..=n_max` (length `n_max + 1`), with
 /// `D^α y(t_n) ≈ h^{−α} Σ_{j=0}^{n} ω_j y_{n−j}` (Riemann–Liouville semantics).
 ///
@@ -307,7 +308,7 @@ pub fn grunwald<R: Real>(alpha: R, n_max: usize) -> Vec<R> {
 }
 
 /// Diethelm's product-trapezoid (finite-part) weights for the Riemann–Liouville derivative at
-/// `t_n`, notes §2.5 with k+1 = n: length `n + 1`, with
+/// `t_n`: length `n + 1`, with
 /// `D^α_RL y(t_n) ≈ (h^{−α}/Γ(2−α)) Σ_{j=0}^{n} A_j y_j`,
 /// `A_n = 1`, `A_0 = (n−1)^{1−α} − (n−1+α) n^{−α}`,
 /// `A_j = (n−j+1)^{1−α} + (n−j−1)^{1−α} − 2(n−j)^{1−α}` for `1 ≤ j ≤ n−1`.

@@ -171,7 +171,8 @@ mod tests {
 
     #[test]
     fn mittag_leffler_half_closed_form() {
-        // E_{1/2}(−x) = e^{x²} erfc(x) (notes §4c): the relaxation oracle for α = ½.
+        // E_{1/2}(−x) = e^{x²} erfc(x): the relaxation oracle for α = ½ (`docs/derivations.md`,
+        // "Mittag-Leffler function").
         assert!(rel(1f64.exp() * erfc(1.0), 0.427_583_576_155_807) < 1e-15);
         assert!(rel(4f64.exp() * erfc(2.0), 0.255_395_676_310_505_8) < 1e-15);
     }
