@@ -4,7 +4,7 @@
 //! A field is a Burn [`Module`] (its trainable parameters θ are the module's parameters) that
 //! implements [`VectorField::eval`] with Burn tensor operations. Any network works (an MLP, a
 //! conv net, a graph diffusion), and so does an analytic field whose θ is a handful of named
-//! physical parameters (see [`crate::problems::LotkaVolterra`]). Fields without parameters can be
+//! physical parameters (e.g. `problems::LotkaVolterra`). Fields without parameters can be
 //! written as closures with [`FnField`].
 //!
 //! The state `y` is a tensor of any rank `D`: a vector `[d]`, a batch `[B, d]`, images

@@ -42,17 +42,21 @@ fn axpy_stages<const D: usize>(base: &Tensor<D>, h: f64, w: &[f64], k: &[Tensor<
         .fold(base.clone(), |acc, (wj, kj)| acc + kj.clone().mul_scalar(h * wj))
 }
 
-/// One RK step of the augmented system in reversed time `s = −t`, from `t` to `t − h`.
-#[allow(clippy::too_many_arguments)]
+/// The error tolerances of the adaptive backward solve.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Tolerance {
+    pub rtol: f64,
+    pub atol: f64,
+}
+
+/// One RK step of the augmented system `(y, λ)` in reversed time `s = −t`, from `t` to `t − h`.
 fn aug_step<const D: usize, F: VectorField<D>>(
     tab: &ButcherTableau,
     ev: &mut Evaluator<'_, D, F>,
     t: f64,
-    y: &Tensor<D>,
-    lam: &Tensor<D>,
+    (y, lam): (&Tensor<D>, &Tensor<D>),
     h: f64,
-    rtol: f64,
-    atol: f64,
+    Tolerance { rtol, atol }: Tolerance,
 ) -> AugStep<D, F> {
     let s = tab.stages();
     let mut ky: Vec<Tensor<D>> = Vec::with_capacity(s);
@@ -90,15 +94,14 @@ fn aug_step<const D: usize, F: VectorField<D>>(
     AugStep { y: y_new, lam: lam_new, err, grads }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// The backward sweep over the output intervals, newest first. Returns `(∂L/∂y0, ∂L/∂θ)`.
 pub(crate) fn ode_backward<const D: usize, F: VectorField<D>>(
     field: &F,
     tab: &ButcherTableau,
     tr: &Trajectory<D>,
     t: &[f64],
     g: &[Tensor<D>],
-    rtol: f64,
-    atol: f64,
+    tol: Tolerance,
     stats: &mut Stats,
 ) -> Result<(Tensor<D>, GradientsParams)> {
     let mut ev = Evaluator::new(field);
@@ -125,7 +128,7 @@ pub(crate) fn ode_backward<const D: usize, F: VectorField<D>>(
                 }
                 let clipped = tc - h <= t_lo + 1e-12 * t_lo.abs().max(1.0);
                 let h_try = if clipped { tc - t_lo } else { h };
-                let st = aug_step(tab, &mut ev, tc, &y, &lam, h_try, rtol, atol);
+                let st = aug_step(tab, &mut ev, tc, (&y, &lam), h_try, tol);
                 let err = st.err.expect("embedded");
                 if !err.is_finite() {
                     h = h_try * 0.2;
@@ -151,7 +154,7 @@ pub(crate) fn ode_backward<const D: usize, F: VectorField<D>>(
             let (i_lo, i_hi) = (tr.out_idx[k], tr.out_idx[k + 1]);
             for n in (i_lo..i_hi).rev() {
                 let h = tr.grid[n + 1] - tr.grid[n];
-                let st = aug_step(tab, &mut ev, tr.grid[n + 1], &y, &lam, h, rtol, atol);
+                let st = aug_step(tab, &mut ev, tr.grid[n + 1], (&y, &lam), h, tol);
                 y = st.y;
                 lam = st.lam;
                 grads.add(field, st.grads.finish());

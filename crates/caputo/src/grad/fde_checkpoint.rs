@@ -3,7 +3,7 @@
 //! compressed state with the discrete adjoint for fast history).
 //!
 //! A step of a fractional scheme reads the whole history, so a segment cannot be replayed from
-//! its first state alone (notes §4a): this method stores every forward state `y_0..y_N` (as
+//! its first state alone (`docs/derivations.md` §2, "Checkpointing"): this method stores every forward state `y_0..y_N` (as
 //! the discrete adjoint does; no graph) and splits the grid points into `S` segments. In
 //! reverse, segment `[n_0, n_1)` is replayed with Burn's autodiff from
 //!
@@ -70,7 +70,7 @@
 //!
 //! # References
 //! A. Griewank, A. Walther, *Evaluating Derivatives*, 2nd ed., SIAM 2008, ch. 12
-//! (checkpointing); notes §4a (why dense fractional history defeats boundary-only checkpoints).
+//! (checkpointing); `docs/derivations.md` §2 (why dense fractional history defeats boundary-only checkpoints).
 
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;

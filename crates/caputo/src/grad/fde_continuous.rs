@@ -1,5 +1,5 @@
 //! `ContinuousAdjoint` for fractional solves: the exact adjoint of the Caputo model
-//! (Riemann–Liouville type, notes §1.3), discretised on the forward grid. Approximate.
+//! (Riemann–Liouville type, `docs/derivations.md` §3), discretised on the forward grid. Approximate.
 //!
 //! For `D^α y = f(t, y; θ)` and `L = Σ_k ⟨g_k, y(t_k)⟩` (linearised), with `J = ∂f/∂y`,
 //! `F_θ = ∂f/∂θ` along the solution,
@@ -69,7 +69,7 @@
 //! ```
 //!
 //! # References
-//! The derivation: notes §1.3 (`∫ u·I^α v = ∫ (I^α_{T−} u)·v`); product integration for the
+//! The derivation: `docs/derivations.md` §3 (`∫ u·I^α v = ∫ (I^α_{T−} u)·v`); product integration for the
 //! singular kernel as in K. Diethelm, N. J. Ford, A. D. Freed, Numer. Algorithms 36 (2004)
 //! 31–52.
 

@@ -171,7 +171,10 @@ impl<const D: usize, F: VectorField<D>> OdePullback<'_, D, F> {
                 let Method::ContinuousAdjoint { rtol, atol } = self.method else {
                     unreachable!("Outputs tape only for the continuous adjoint; this is a bug")
                 };
-                super::continuous::ode_backward(self.field, &self.tab, &tr, &self.t, &g, rtol, atol, &mut stats)?
+                {
+                    let tol = super::continuous::Tolerance { rtol, atol };
+                    super::continuous::ode_backward(self.field, &self.tab, &tr, &self.t, &g, tol, &mut stats)?
+                }
             }
         };
         Ok(Grads { y0, params, alpha: None, stats })

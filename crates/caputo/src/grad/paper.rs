@@ -10,7 +10,7 @@
 //!    \frac{\partial L}{\partial y_0} := a_N $$
 //!
 //! (plain text: `D^α_s a = Jᵀ a`, `θ̄ = h Σ_{k<N} a_kᵀ ∂f/∂θ(T − s_k, y^{rev}_k)`, `∂L/∂y0 := a_N`;
-//! notes §1.2). The adjoint rule per scheme:
+//! as torchfde's `fdeadjoint.py` implements the paper's adjoint). The adjoint rule per scheme:
 //!
 //! * **predictor** — exactly torchfde's `BackwardMixedOrderPredictor_f`:
 //!   `a_{k+1} = a_0 + Σ_{j≤k} w_{k−j} J_jᵀ a_j`, `w_m = h^α/Γ(α+1)·((m+1)^α − m^α)`,
@@ -32,7 +32,7 @@
 //!
 //! # Why it is biased
 //! The exact adjoint of the Caputo model is of Riemann–Liouville type, singular like
-//! `(T−t)^{α−1}` at `T` ([`super::fde_continuous`], notes §1.3); the Caputo-type `a` with
+//! `(T−t)^{α−1}` at `T` ([`super::fde_continuous`], `docs/derivations.md` §3); the Caputo-type `a` with
 //! `a(0) = g` agrees with it only for `∂L/∂y0` with a constant Jacobian, and the θ-rectangle
 //! weights `h` are those of α = 1. The gap does not shrink as `h → 0`. Measured (test
 //! `paper_adjoint_reproduces_the_torchfde_table`, α = 0.6, T = 1, N = 200, z0 = 0.7, θ = 1.3,

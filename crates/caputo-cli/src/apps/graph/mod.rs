@@ -54,7 +54,7 @@ pub mod step;
 use std::path::{Path, PathBuf};
 
 use anyhow::Context;
-use caputo::fde::{FdeSolve, History, Scheme, scheme};
+use caputo::fde::{History, Scheme, scheme};
 use caputo::grad::Method;
 use caputo::stats::Stats;
 use rand_chacha::ChaCha8Rng;

@@ -38,9 +38,9 @@
 //! `l1_fast_sums_equal_dense_sums_with_the_represented_kernel`). `DiscreteAdjoint` with fast
 //! history therefore equals `Direct` through the fast forward to rounding (test
 //! `fast_discrete_adjoint_matches_direct_to_roundoff`), in `O(N·Q·d)` work. For the Volterra
-//! form the whole state is `(modes, window)`, so [`crate::grad::Method::Checkpointed`] keeps
+//! form the whole state is `(modes, window)`, so the gradient method `Checkpointed` keeps
 //! `S` snapshots of it and replays one segment at a time: `O(√N·d)` gradient memory with
-//! [`checkpoint_segments`] ([`crate::grad::fde_checkpoint`]). With fast L1, `ContinuousAdjoint`
+//! [`checkpoint_segments`] (module `grad::fde_checkpoint`). With fast L1, `ContinuousAdjoint`
 //! works and `Checkpointed` and `PaperAdjoint` are [`crate::Error::Unsupported`] (test
 //! `fast_l1_gradient_methods_work_or_are_rejected`). `∂L/∂α` is not available with fast history
 //! (`Grads::alpha` is `None`): the SOE depends on `α` through its construction and is not
@@ -66,14 +66,14 @@
 //! # Example
 //! ```
 //! use burn::tensor::{Device, Tensor};
-//! use caputo::fde::{solve, History, Scheme};
+//! use caputo::fde::{solve, History, Scheme, FdeSolve};
 //! use caputo::field::FnField;
 //! let dev = Device::flex();
 //! let field = FnField::new(|_t: f64, y: Tensor<1>| -y);
 //! let y0 = Tensor::<1>::from_floats([1.0], &dev);
 //! let abm = Scheme::Abm { corrector_iters: 1 };
-//! let fast = solve(&field, y0.clone(), 0.5, &[0.0, 1.0], 512, &abm, History::Fast { tol: 1e-6 }).unwrap();
-//! let dense = solve(&field, y0, 0.5, &[0.0, 1.0], 512, &abm, History::Dense).unwrap();
+//! let fast = solve(&field, y0.clone(), &FdeSolve::new(0.5, &[0.0, 1.0], 512).with_scheme(abm.clone()).with_history(History::Fast { tol: 1e-6 })).unwrap();
+//! let dense = solve(&field, y0, &FdeSolve::new(0.5, &[0.0, 1.0], 512).with_scheme(abm.clone()).with_history(History::Dense)).unwrap();
 //! let (a, b) = (caputo::tensor::scalar(fast.y[1].clone()), caputo::tensor::scalar(dense.y[1].clone()));
 //! assert!((a - b).abs() < 1e-5);
 //! ```
@@ -127,7 +127,7 @@ pub fn soe_kernel(alpha: f64, h: f64, n_steps: usize, tol: f64) -> SoeKernel {
     SoeKernel::new(gamma_exp, delta, t_max, tol)
 }
 
-/// The number of segments for [`crate::grad::Method::Checkpointed`] with fast history that
+/// The number of segments for the gradient method `Checkpointed` with fast history that
 /// minimises its stored rows: `S` snapshots of `Q + WINDOW + 1` rows (modes, window, `f_0`)
 /// against one replayed segment of `⌈N/S⌉` steps of `1 + K` rows (state and `K` corrector
 /// iterates), so `S = √(N·(1 + K)/(Q + WINDOW + 1))` and the peak is about
