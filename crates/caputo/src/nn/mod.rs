@@ -1,13 +1,20 @@
 //! Neural fields: a multilayer perceptron with `tanh` as a [`VectorField`].
 
+mod fused_mlp;
+
 use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
-use crate::field::VectorField;
+use crate::field::{FusedField, VectorField};
 
 /// An autonomous MLP field `f(y) = W_L tanh(… tanh(W_1 y + b_1) …) + b_L` on states `[d]` or
 /// `[B, d]` (the `lv-mlp` and `wide` benchmark workloads use it).
+///
+/// It has a fused kernel ([`VectorField::fused`]) for f32 and f64 parameters whose output
+/// width equals the input width: solvers evaluate it and its VJP on host buffers with
+/// `gemm`, without Burn's autodiff graph (equal to Burn's results to rounding: tests
+/// `fused_eval_and_vjp_equal_burn_autodiff_in_f64` and `…_in_f32` in `tests/fused*.rs`).
 #[derive(Module, Debug)]
 pub struct MlpField {
     /// The affine layers.
@@ -53,6 +60,9 @@ impl VectorField<2> for MlpField {
     fn eval(&self, _t: f64, y: Tensor<2>) -> Tensor<2> {
         self.forward2(y)
     }
+    fn fused(&self) -> Option<FusedField<2>> {
+        fused_mlp::fused(self)
+    }
 }
 
 impl VectorField<1> for MlpField {
@@ -61,5 +71,8 @@ impl VectorField<1> for MlpField {
         let out = self.forward2(y.reshape([1, d]));
         let d_out = out.dims()[1];
         out.reshape([d_out])
+    }
+    fn fused(&self) -> Option<FusedField<1>> {
+        fused_mlp::fused(self)
     }
 }
