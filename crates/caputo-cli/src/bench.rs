@@ -84,6 +84,24 @@ pub struct BenchArgs {
     /// `"forward"`, with `fwd_bwd_s` = 0 and the forward solve's peak memory).
     #[arg(long)]
     pub forward_only: bool,
+    /// Split each forward + backward time into field evaluations, VJPs, history sums and the
+    /// rest (the `breakdown` object of each record; the timers cost a few percent).
+    #[arg(long)]
+    pub breakdown: bool,
+}
+
+/// Where the forward + backward time went (`--breakdown`), in seconds.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq)]
+pub struct TimeBreakdown {
+    /// Field evaluations without a graph (forward solve, replays).
+    pub eval_s: f64,
+    /// Vector–Jacobian products of the field.
+    pub vjp_s: f64,
+    /// Fractional history sums, forward and reverse.
+    pub history_s: f64,
+    /// Everything else: the schemes' state arithmetic, the method's bookkeeping, Burn's graph
+    /// (for `direct` and `checkpointed` the whole backward is here).
+    pub rest_s: f64,
 }
 
 /// One measurement (one JSON line; `caputo plot-bench` reads these back).
@@ -116,6 +134,9 @@ pub struct BenchResult {
     /// `--reference-max-steps`, and in records written before this field existed.
     #[serde(default)]
     pub grad_rel_err_vs_direct: Option<f64>,
+    /// Where the forward + backward time went (`--breakdown`; `None` otherwise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub breakdown: Option<TimeBreakdown>,
     /// Segments of `checkpointed` (`None` for the other methods).
     #[serde(default)]
     pub segments: Option<usize>,
@@ -164,6 +185,8 @@ struct Measured {
     grad: Vec<f64>,
     /// `y(T)` of the forward solve.
     y_end: Vec<f64>,
+    /// Where the forward + backward time went.
+    breakdown: Option<TimeBreakdown>,
 }
 
 /// `max|g − r| / max|r|` (the relative error of `g` against the reference `r`); `None` when
@@ -210,9 +233,18 @@ fn run_once<const D: usize, F: VectorField<D>>(field: &F, y0: &Tensor<D>, c: &Cf
     drop(sol);
     if c.forward_only {
         let loss = y_end.iter().map(|v| v * v).sum();
-        return Ok(Measured { fwd_s: fwd, fwd_bwd_s: 0.0, peak_bytes: fwd_peak, loss, grad: vec![], y_end });
+        return Ok(Measured {
+            fwd_s: fwd,
+            fwd_bwd_s: 0.0,
+            peak_bytes: fwd_peak,
+            loss,
+            grad: vec![],
+            y_end,
+            breakdown: None,
+        });
     }
     // Forward + backward.
+    caputo::stats::breakdown::reset();
     let base = crate::alloc::reset_peak();
     let start = Instant::now();
     let cot = |ys: &[Tensor<D>]| -> (f64, Vec<Tensor<D>>) {
@@ -242,10 +274,17 @@ fn run_once<const D: usize, F: VectorField<D>>(field: &F, y0: &Tensor<D>, c: &Cf
     };
     let total = start.elapsed().as_secs_f64();
     let peak = crate::alloc::peak_bytes().saturating_sub(base);
+    let b = caputo::stats::breakdown::read();
+    let breakdown = TimeBreakdown {
+        eval_s: b.eval_s,
+        vjp_s: b.vjp_s,
+        history_s: b.history_s,
+        rest_s: (total - b.eval_s - b.vjp_s - b.history_s).max(0.0),
+    };
     // Read back after the clock and the peak: copying the gradient out is not the method's cost.
     let mut grad = caputo::testkit::flat_grads(field, &grads.params);
     grad.extend(caputo::tensor::to_vec(grads.y0));
-    Ok(Measured { fwd_s: fwd, fwd_bwd_s: total, peak_bytes: peak, loss, grad, y_end })
+    Ok(Measured { fwd_s: fwd, fwd_bwd_s: total, peak_bytes: peak, loss, grad, y_end, breakdown: Some(breakdown) })
 }
 
 fn gaussian(rng: &mut rand_chacha::ChaCha8Rng) -> f64 {
@@ -258,6 +297,7 @@ fn gaussian(rng: &mut rand_chacha::ChaCha8Rng) -> f64 {
 /// Runs the benchmark and prints JSON lines; returns the results.
 pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
     rayon::ThreadPoolBuilder::new().num_threads(args.threads.max(1)).build_global().ok();
+    caputo::stats::breakdown::enable(args.breakdown);
     let mut dev = Device::flex().autodiff();
     let dtype = match args.dtype.as_str() {
         "f32" => FloatDType::F32,
@@ -405,6 +445,7 @@ pub fn run(args: &BenchArgs) -> Result<Vec<BenchResult>> {
                     grad_rel_err_vs_direct: err,
                     segments,
                     state_rel_err_vs_dense: state_err,
+                    breakdown: if args.breakdown { r.breakdown } else { None },
                 };
                 println!("{}", serde_json::to_string(&r)?);
                 out.push(r);

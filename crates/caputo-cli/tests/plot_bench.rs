@@ -131,3 +131,21 @@ fn bench_reports_the_gradient_error_against_direct_and_plot_bench_reads_it() {
     assert!(written.iter().any(|p| p.ends_with("time_vs_n_ode_lv-mlp.png")), "{written:?}");
     let _ = std::fs::remove_dir_all(&d);
 }
+
+#[test]
+fn bench_breakdown_splits_the_time_into_evaluations_vjps_history_and_the_rest() {
+    // FDE with the discrete adjoint: every part is exercised (the predictor's history sums, the
+    // forward's evaluations, the reverse sweep's VJPs).
+    let rows = bench(&["--alpha", "0.6", "--steps", "40", "--method", "discrete-adjoint", "--breakdown"]);
+    let b = &rows[0]["breakdown"];
+    let part = |k: &str| b[k].as_f64().unwrap_or_else(|| panic!("{k} in {b}"));
+    let total = rows[0]["fwd_bwd_s"].as_f64().unwrap();
+    for k in ["eval_s", "vjp_s", "history_s"] {
+        assert!(part(k) > 0.0, "{k} is zero: {b}");
+    }
+    let sum = part("eval_s") + part("vjp_s") + part("history_s") + part("rest_s");
+    assert!((sum - total).abs() <= 1e-6 + 1e-3 * total, "{sum} vs {total}: {b}");
+    // Without the flag the records carry no breakdown.
+    let plain = bench(&["--alpha", "0.6", "--steps", "10", "--method", "discrete-adjoint"]);
+    assert!(plain[0].get("breakdown").is_none(), "{}", plain[0]);
+}

@@ -17,6 +17,7 @@
 
 use std::sync::Arc;
 
+use crate::stats::breakdown::{self, Part};
 use burn::module::{Devices, Module, ModuleMapper, ModuleVisitor, Param, ParamId};
 use burn::optim::{GradientsAccumulator, GradientsParams};
 use burn::tensor::{DType, Device, Element, Tensor, TensorData};
@@ -528,6 +529,10 @@ impl<'a, const D: usize, F: VectorField<D>> Evaluator<'a, D, F> {
 
     /// `f(t, y)` without recording a graph; `y` must be on a plain device.
     pub fn eval(&mut self, t: f64, y: Tensor<D>) -> Tensor<D> {
+        breakdown::time(Part::Eval, || self.eval_untimed(t, y))
+    }
+
+    fn eval_untimed(&mut self, t: f64, y: Tensor<D>) -> Tensor<D> {
         debug_assert!(!y.is_autodiff(), "Evaluator::eval expects a plain tensor; this is a bug");
         self.n_evals += 1;
         if self.is_fused(&y) {
@@ -543,6 +548,10 @@ impl<'a, const D: usize, F: VectorField<D>> Evaluator<'a, D, F> {
     /// Vector–Jacobian product at `(t, y)` with cotangent `a`: returns `aᵀ ∂f/∂y` (plain
     /// device) and adds `aᵀ ∂f/∂θ` to `grads`.
     pub fn vjp(&mut self, t: f64, y: Tensor<D>, a: Tensor<D>, grads: &mut ParamGrads<F>) -> Tensor<D> {
+        breakdown::time(Part::Vjp, || self.vjp_untimed(t, y, a, grads))
+    }
+
+    fn vjp_untimed(&mut self, t: f64, y: Tensor<D>, a: Tensor<D>, grads: &mut ParamGrads<F>) -> Tensor<D> {
         self.n_vjps += 1;
         if self.is_fused(&y) && a.dtype() == y.dtype() {
             return self.fused_vjp(t, y, a, grads, false).1;
@@ -561,6 +570,16 @@ impl<'a, const D: usize, F: VectorField<D>> Evaluator<'a, D, F> {
 
     /// Like [`Self::vjp`], also returning `f(t, y)` (plain), which the VJP computes anyway.
     pub fn eval_and_vjp(
+        &mut self,
+        t: f64,
+        y: Tensor<D>,
+        a: Tensor<D>,
+        grads: &mut ParamGrads<F>,
+    ) -> (Tensor<D>, Tensor<D>) {
+        breakdown::time(Part::Vjp, || self.eval_and_vjp_untimed(t, y, a, grads))
+    }
+
+    fn eval_and_vjp_untimed(
         &mut self,
         t: f64,
         y: Tensor<D>,

@@ -15,6 +15,7 @@
 //! sums run through `L1History` / `L1Adjoint` (exact window, sum-of-exponentials modes and
 //! the exact first column; see [`super::fast`]), and the adjoint returns no `∂L/∂α`.
 
+use crate::stats::breakdown::{self, Part};
 use burn::tensor::Tensor;
 
 use super::fast::{L1Adjoint, L1History, L1Plan};
@@ -54,14 +55,18 @@ impl<'k> Sums<'k> {
     }
 
     fn push(&mut self, row: Tensor<1>) {
-        match self {
+        breakdown::time(Part::History, || match self {
             Sums::Dense { rows, .. } => rows.push(row),
             Sums::Fast(f) => f.push(row),
-        }
+        })
     }
 
     /// `R_n` for `n` = rows pushed.
     fn sum(&self) -> Option<Tensor<1>> {
+        breakdown::time(Part::History, || self.sum_untimed())
+    }
+
+    fn sum_untimed(&self) -> Option<Tensor<1>> {
         match self {
             Sums::Dense { rows, d, history } => {
                 let (n, lo) = (rows.len(), history.first(rows.len()));

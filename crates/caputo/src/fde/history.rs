@@ -8,6 +8,7 @@
 //! same code runs on autodiff tensors for `Direct`, where a block is stored once in the graph
 //! rather than once per step.
 
+use crate::stats::breakdown::{self, Part};
 use burn::tensor::Tensor;
 
 use super::fast::{FastPlan, SoeAdjoint, SoeHistory};
@@ -237,32 +238,32 @@ impl<'k> HistorySum<'k> {
 
     /// Appends the next row `f_n`.
     pub(crate) fn push(&mut self, row: Tensor<1>) {
-        match self {
+        breakdown::time(Part::History, || match self {
             HistorySum::Dense { rows, .. } => rows.push(row),
             HistorySum::Fast(s) => s.push(row),
-        }
+        })
     }
 
     /// `Σ_{j<n} B(n,j) f_j`; `None` when nothing contributes.
     pub(crate) fn sum_b(&self) -> Option<Tensor<1>> {
-        match self {
+        breakdown::time(Part::History, || match self {
             HistorySum::Dense { rows, b, history, .. } => {
                 let (n, lo) = (rows.len(), history.first(rows.len()));
                 rows.weighted_sum(lo, &b.row(n, lo))
             }
             HistorySum::Fast(s) => s.sum_b(),
-        }
+        })
     }
 
     /// `Σ_{j<n} A(n,j) f_j` (the corrector kernel; `None` for the predictor).
     pub(crate) fn sum_a(&self) -> Option<Tensor<1>> {
-        match self {
+        breakdown::time(Part::History, || match self {
             HistorySum::Dense { rows, a, history, .. } => {
                 let (n, lo) = (rows.len(), history.first(rows.len()));
                 a.and_then(|a| rows.weighted_sum(lo, &a.row(n, lo)))
             }
             HistorySum::Fast(s) => s.sum_a(),
-        }
+        })
     }
 
     /// A copy of the fast history's state (modes and window), `None` for dense history.
@@ -327,6 +328,10 @@ impl<'k> HistoryTranspose<'k> {
 
     /// Appends `(p̄_m, S̄_m)` (`S̄` only with a corrector).
     pub(crate) fn push(&mut self, p_bar: Tensor<1>, s_bar: Option<Tensor<1>>) {
+        breakdown::time(Part::History, || self.push_untimed(p_bar, s_bar))
+    }
+
+    fn push_untimed(&mut self, p_bar: Tensor<1>, s_bar: Option<Tensor<1>>) {
         match self {
             HistoryTranspose::Dense { p, s, .. } => {
                 p.push(p_bar);
@@ -341,6 +346,10 @@ impl<'k> HistoryTranspose<'k> {
     /// `(f̄_j, ∂f̄_j/∂α-weighted sum)` for the column `j = N − rows pushed`; the second is `None`
     /// for fast history.
     pub(crate) fn sum(&self, j: usize) -> (Option<Tensor<1>>, Option<Tensor<1>>) {
+        breakdown::time(Part::History, || self.sum_untimed(j))
+    }
+
+    fn sum_untimed(&self, j: usize) -> (Option<Tensor<1>>, Option<Tensor<1>>) {
         match self {
             HistoryTranspose::Dense { p, s, b, a, history, n_steps } => {
                 // Rows m > j that use column j: m ≤ j + L under short memory.
