@@ -54,6 +54,7 @@
 
 #![deny(missing_docs)]
 
+pub mod activation;
 pub mod error;
 pub mod fde;
 pub mod field;
