@@ -8,9 +8,11 @@ use super::{Activation, KernelFloat};
 /// `f(x)` elementwise, for any tensor a Burn module produces (MLP `[B, d]`, conv `[B, C, H, W]`,
 /// graph features `[N, F]`).
 ///
-/// * On the `flex` CPU device, in f32 or f64, without autodiff: the data is read (without a
-///   copy when the tensor is not shared), the vectorised kernel runs in place, and the result
-///   is rebuilt on the same device and dtype.
+/// * On the `flex` CPU device, in f32 or f64, without autodiff: the data is read, the
+///   vectorised kernel runs in place, and the result is rebuilt on the same device and dtype.
+///   Nothing is copied when `x` is not shared (a layer's fresh output); a shared `x` (one
+///   still held elsewhere, e.g. `apply(act, x.clone())`) is copied once, as Burn's own ops
+///   then allocate their output.
 /// * On the `flex` device with autodiff, when `x` is tracked: `y_c = f(x)` and `d_c = f′(x)`
 ///   are computed by the kernels from `x`'s values and the result is
 ///   `y_c + (x − detach(x)) ⊙ d_c`. Its value is exactly `y_c` (`x − detach(x) = 0`) and its
@@ -145,10 +147,8 @@ fn forward_data<E: KernelFloat + Element>(act: Activation, mut data: TensorData)
 fn values_and_slopes<E: KernelFloat + Element>(act: Activation, data: TensorData) -> (TensorData, TensorData, bool) {
     let shape = data.shape().clone();
     let xs = values::<E>(data);
-    let mut y = xs.clone();
-    super::forward_in_place(act, &mut y);
-    let mut d = xs.clone();
-    super::derivative(act, &xs, &y, &mut d);
+    let (mut y, mut d) = (xs.clone(), xs.clone());
+    super::forward_and_derivative(act, &xs, &mut y, &mut d);
     let any_inf = xs.iter().any(|v| v.abs() == E::c(f64::INFINITY));
     (TensorData::new(y, shape.clone()), TensorData::new(d, shape), any_inf)
 }

@@ -18,6 +18,12 @@ pub(super) trait Kernel {
     fn value<T: F>(x: T) -> T;
     /// `f′(x)`, given `y = f(x)` as computed by [`Kernel::value`].
     fn derivative<T: F>(x: T, y: T) -> T;
+    /// `(f(x), f′(x))` in one go; overridden where the two share work.
+    #[inline(always)]
+    fn value_and_derivative<T: F>(x: T) -> (T, T) {
+        let y = Self::value(x);
+        (y, Self::derivative(x, y))
+    }
 }
 
 /// `f(x) = x`, `f′ = 1`.
@@ -86,6 +92,13 @@ impl Kernel for Softplus {
     fn derivative<T: F>(x: T, _y: T) -> T {
         Sigmoid::value(x)
     }
+    /// One `e^{−|x|}` for both.
+    #[inline(always)]
+    fn value_and_derivative<T: F>(x: T) -> (T, T) {
+        let e = exp(-x.abs());
+        let y = select(x > T::c(0.0), x, T::c(0.0)) + log1p_unit(e);
+        (y, select(x >= T::c(0.0), T::c(1.0), e) / (T::c(1.0) + e))
+    }
 }
 
 impl Kernel for Relu {
@@ -128,22 +141,40 @@ impl Kernel for Silu {
     #[inline(always)]
     fn value<T: F>(x: T) -> T {
         let (m, s) = exp_split(-x.abs(), T::c(-0.0));
-        let pos = x >= T::c(0.0);
-        let y = (select(pos, x, x * m) / (T::c(1.0) + m * s)) * select(pos, T::c(1.0), s);
-        select(x < T::EXP_LO, T::c(-0.0), y)
+        silu_value(x, m, s)
     }
     /// `σ(x)(1 + x σ(−x))`, both `σ(±x)` from one `e^{−|x|}` (no cancellation in
     /// `1 − σ(x)`), scaled last as in the value; `1` at `+∞`, `−0` below `EXP_LO`.
     #[inline(always)]
     fn derivative<T: F>(x: T, _y: T) -> T {
-        let one = T::c(1.0);
         let (m, s) = exp_split(-x.abs(), T::c(-0.0));
-        let e = m * s;
-        let inv = one / (one + e);
-        let pos = x >= T::c(0.0);
-        let d = select(pos, inv, m * inv) * (one + x * (select(pos, e, one) * inv)) * select(pos, one, s);
-        select(x == T::c(f64::INFINITY), one, select(x < T::EXP_LO, T::c(-0.0), d))
+        silu_derivative(x, m, s)
     }
+    /// One `e^{−|x|}` for both.
+    #[inline(always)]
+    fn value_and_derivative<T: F>(x: T) -> (T, T) {
+        let (m, s) = exp_split(-x.abs(), T::c(-0.0));
+        (silu_value(x, m, s), silu_derivative(x, m, s))
+    }
+}
+
+/// SiLU's value from `e^{−|x|} = m s`.
+#[inline(always)]
+fn silu_value<T: F>(x: T, m: T, s: T) -> T {
+    let pos = x >= T::c(0.0);
+    let y = (select(pos, x, x * m) / (T::c(1.0) + m * s)) * select(pos, T::c(1.0), s);
+    select(x < T::EXP_LO, T::c(-0.0), y)
+}
+
+/// SiLU's derivative from `e^{−|x|} = m s`.
+#[inline(always)]
+fn silu_derivative<T: F>(x: T, m: T, s: T) -> T {
+    let one = T::c(1.0);
+    let e = m * s;
+    let inv = one / (one + e);
+    let pos = x >= T::c(0.0);
+    let d = select(pos, inv, m * inv) * (one + x * (select(pos, e, one) * inv)) * select(pos, one, s);
+    select(x == T::c(f64::INFINITY), one, select(x < T::EXP_LO, T::c(-0.0), d))
 }
 
 /// `y[i] = f(x[i])`.
@@ -190,5 +221,22 @@ pub(super) fn derivative<K: Kernel, T: F>(x: &[T], y: &[T], out: &mut [T], op: i
     }
     for ((xi, yi), oi) in xc.remainder().iter().zip(yc.remainder()).zip(oc.into_remainder()) {
         *oi = op(*oi, K::derivative(*xi, *yi));
+    }
+}
+
+/// `y[i] = f(x[i])` and `dy[i] = f′(x[i])` in one pass.
+#[inline(always)]
+pub(super) fn forward_and_derivative<K: Kernel, T: F>(x: &[T], y: &mut [T], dy: &mut [T]) {
+    assert!(x.len() == y.len() && x.len() == dy.len(), "activation: x, y and dy have different lengths");
+    let mut xc = x.chunks_exact(LANES);
+    let mut yc = y.chunks_exact_mut(LANES);
+    let mut dc = dy.chunks_exact_mut(LANES);
+    for ((xs, ys), ds) in (&mut xc).zip(&mut yc).zip(&mut dc) {
+        for i in 0..LANES {
+            (ys[i], ds[i]) = K::value_and_derivative(xs[i]);
+        }
+    }
+    for ((xi, yi), di) in xc.remainder().iter().zip(yc.into_remainder()).zip(dc.into_remainder()) {
+        (*yi, *di) = K::value_and_derivative(*xi);
     }
 }

@@ -38,7 +38,7 @@ fn clamp<T: F>(x: T, lo: T, hi: T) -> T {
     select(x > hi, hi, x)
 }
 
-/// `c[0] + c[1] x + … + c[n−1] x^{n−1}` (Horner); `c` is a constant, so this unrolls.
+/// `c[0] + c[1] x + … + c[n−1] x^{n−1}` by Horner's rule; `c` is a constant, so this unrolls.
 #[inline(always)]
 fn horner<T: F>(x: T, c: &[f64]) -> T {
     let (last, rest) = c.split_last().expect("a polynomial has coefficients; this is a bug");
@@ -47,6 +47,30 @@ fn horner<T: F>(x: T, c: &[f64]) -> T {
         acc = acc * x + T::c(ci);
     }
     acc
+}
+
+/// The same polynomial as two interleaved Horner chains in `x²` (even and odd
+/// coefficients): half the dependency chain, measured 10–30% faster on the f64 kernels.
+/// Only for series of positive terms (Taylor, `log1p`): with alternating signs the two
+/// halves cancel (fdlibm's erf rationals lost an ulp in f32 this way).
+#[inline(always)]
+fn horner_split<T: F>(x: T, c: &[f64]) -> T {
+    let n = c.len();
+    if n < 4 {
+        return horner(x, c);
+    }
+    let x2 = x * x;
+    let (mut i, mut j) = ((n - 1) & !1, (n - 2) | 1); // the last even and odd indices
+    let (mut even, mut odd) = (T::c(c[i]), T::c(c[j]));
+    while i >= 2 {
+        i -= 2;
+        even = even * x2 + T::c(c[i]);
+    }
+    while j >= 3 {
+        j -= 2;
+        odd = odd * x2 + T::c(c[j]);
+    }
+    even + x * odd
 }
 
 /// `1/n!`, `n = 2..=13`.
@@ -80,7 +104,7 @@ const LN_SQRT_2PI: f64 = 0.918_938_533_204_672_8;
 /// `e^r − 1` for `|r| ≤ ln2/2`.
 #[inline(always)]
 fn expm1_poly<T: F>(r: T) -> T {
-    r + r * r * horner(r, &INV_FACT[..T::EXPM1_TERMS])
+    r + r * r * horner_split(r, &INV_FACT[..T::EXPM1_TERMS])
 }
 
 /// `hi + lo = k ln2 + r`: returns `(r, k)`, `k` an integer-valued float.
@@ -136,9 +160,11 @@ pub(super) fn log1p_unit<T: F>(u: T) -> T {
     let f = m - one; // exact: m ∈ [1/√2, √2]
     let s = f / (T::c(2.0) + f);
     let z = s * s;
-    let r = z * horner(z, &LOG_SERIES[..T::LOG_TERMS]);
+    let r = z * horner_split(z, &LOG_SERIES[..T::LOG_TERMS]);
     let hfsq = T::c(0.5) * f * f;
-    k * T::LN2_HI + (f - (hfsq - (s * (hfsq + r) + (k * T::LN2_LO + c / m))))
+    // c/m ≤ 2^-53 relative to the result; c·(2 − m) approximates it within 17% on
+    // m ∈ [1/√2, √2] (and to O(u²) where c matters most, m ≈ 1 + u): ≤ 0.1 ulp, one division saved.
+    k * T::LN2_HI + (f - (hfsq - (s * (hfsq + r) + (k * T::LN2_LO + c * (T::c(2.0) - m)))))
 }
 
 // fdlibm's coefficients (s_erf.c; © 1993 Sun Microsystems, "Permission to use, copy, modify,
