@@ -562,3 +562,36 @@ fn apply_falls_back_to_burn_for_f16() {
         assert!((a - x.tanh()).abs() < 2e-3, "{a} against {}", x.tanh());
     }
 }
+
+// ---------------------------------------------------------------- regenerating the docs
+
+/// Writes `name x32 f32(x32) x64 f64(x64)` lines for `scripts/activation_accuracy.py`, which
+/// measures the errors against mpmath that the module docs quote:
+/// `cargo test -p caputo --test activations -- --ignored --nocapture writes_values` then
+/// `python3 scripts/activation_accuracy.py <the printed path>`.
+#[test]
+#[ignore = "writes a file for scripts/activation_accuracy.py (needs mpmath)"]
+fn writes_values_for_the_mpmath_check() {
+    use std::fmt::Write;
+    let mut xs: Vec<f64> = (0..=6000).map(|i| -45.0 + 90.0 * f64::from(i) / 6000.0 + 1e-3).collect();
+    xs.extend((0..2000).map(|i| -1.0 - 4.0 * f64::from(i) / 2000.0));
+    xs.extend((0..400).map(|i| -8.0 - 32.0 * f64::from(i) / 400.0));
+    for i in 0..600 {
+        let t = 10f64.powf(-30.0 + 31.5 * f64::from(i) / 600.0);
+        xs.extend([t, -t]);
+    }
+    let x32: Vec<f32> = xs.iter().map(|&x| x as f32).collect();
+    let mut out = String::new();
+    for act in [Activation::Tanh, Activation::Sigmoid, Activation::Softplus, Activation::Gelu, Activation::Silu] {
+        let (y32, _) = eval(act, &x32);
+        let (y64, _) = eval(act, &xs);
+        for i in 0..xs.len() {
+            // f32 values printed as f64 so that they are read back exactly.
+            writeln!(out, "{} {:e} {:e} {:e} {:e}", act.name(), f64::from(x32[i]), f64::from(y32[i]), xs[i], y64[i])
+                .unwrap();
+        }
+    }
+    let path = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("activation_values.txt");
+    std::fs::write(&path, out).unwrap();
+    println!("{}", path.display());
+}
