@@ -58,6 +58,7 @@
 
 #![deny(missing_docs)]
 
+pub mod activation;
 mod cotangent;
 pub mod error;
 pub mod fde;
