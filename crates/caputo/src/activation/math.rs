@@ -14,10 +14,14 @@
 //!   error), `m` halved above `√2`, `log m = f − f²/2 + s (f²/2 + R(s²))` with `f = m − 1`
 //!   exact, `s = f/(2+f)`, and the series `R(z) = Σ 2zⁿ/(2n+1)` truncated below 0.25 ulp.
 //! * `Φ`: fdlibm's four rational approximations of erf/erfc (Sun Microsystems, 1993; as in
-//!   musl and the `libm` crate), with two changes: the tail is written in `x` rather than
+//!   musl and the `libm` crate), with three changes: the tail is written in `x` rather than
 //!   `z = x/√2` so that `e^{−x²/2}` is computed from an exact `hi(x)²` (rounding `x/√2` first
-//!   would cost up to `x²/2` ulp), and the tail's `R(1/z²)/S(1/z²)` is evaluated as
-//!   `z² R̃(z²)/S̃(z²)` with the coefficients reversed, which saves a division.
+//!   would cost up to `x²/2` ulp); elsewhere `z` is carried with its rounding error and erf
+//!   corrected to first order (rounding `z` cost up to 3–4 ulp); and the tail's
+//!   `R(1/z²)/S(1/z²)` is evaluated as `z² R̃(z²)/S̃(z²)` with the coefficients reversed,
+//!   which saves a division. All four pieces are evaluated and blended (one shared division).
+//! * Polynomials with positive coefficients (Taylor, the `log1p` series) run as two
+//!   interleaved Horner chains in `x²`, halving the dependency chain.
 
 // The fdlibm coefficients below are copied digit for digit, so that they can be checked
 // against the source; clippy would truncate them to 17 significant digits.
