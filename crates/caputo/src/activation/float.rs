@@ -53,6 +53,10 @@ pub(crate) mod private {
         const GAUSS_HI: Self;
         /// Below this `|x|`, `Φ(x) = ½` after rounding (GELU's derivative uses `y/x` above it).
         const PHI_HALF_BELOW: Self;
+        /// `1/√2` rounded so that `hi(x) · FRAC_1_SQRT_2_HI` is exact.
+        const FRAC_1_SQRT_2_HI: Self;
+        /// `1/√2 − FRAC_1_SQRT_2_HI`.
+        const FRAC_1_SQRT_2_LO: Self;
         /// Taylor coefficients `1/n!`, `n = 2..`, that `expm1` uses (truncation < 0.25 ulp).
         const EXPM1_TERMS: usize;
         /// Coefficients `2/(2n+1)`, `n = 1..`, of the `log1p` series (truncation < 0.25 ulp).
@@ -84,6 +88,8 @@ pub(crate) mod private {
         const EXPM1_LO: f32 = -40.0; // e^-40 ≈ 4e-18 ≪ 2^-25
         const GAUSS_HI: f32 = 15.0; // Φ(−15) ≈ 3.7e-51 < smallest subnormal
         const PHI_HALF_BELOW: f32 = f32::from_bits(0x3080_0000); // 2^-30
+        const FRAC_1_SQRT_2_HI: f32 = f32::from_bits(0x3f35_0800); // 13 significant bits
+        const FRAC_1_SQRT_2_LO: f32 = f32::from_bits(0xb843_3302); // −4.6539126e-5
         const EXPM1_TERMS: usize = 6; // 1/2! … 1/7!
         const LOG_TERMS: usize = 4; // 2/3 … 2/9
         #[inline(always)]
@@ -119,6 +125,8 @@ pub(crate) mod private {
         const EXPM1_LO: f64 = -80.0; // e^-80 ≈ 1.8e-35 ≪ 2^-54
         const GAUSS_HI: f64 = 40.0; // Φ(−40) ≈ 3.7e-350 < smallest subnormal
         const PHI_HALF_BELOW: f64 = f64::from_bits(0x3c30_0000_0000_0000); // 2^-60
+        const FRAC_1_SQRT_2_HI: f64 = f64::from_bits(0x3fe6_a09e_6680_0000); // 33 significant bits
+        const FRAC_1_SQRT_2_LO: f64 = f64::from_bits(0xbd98_866d_ee9a_09d9); // −5.576365522251341e-12
         const EXPM1_TERMS: usize = 12; // 1/2! … 1/13!
         const LOG_TERMS: usize = 9; // 2/3 … 2/19
         #[inline(always)]

@@ -14,10 +14,14 @@
 //!   error), `m` halved above `√2`, `log m = f − f²/2 + s (f²/2 + R(s²))` with `f = m − 1`
 //!   exact, `s = f/(2+f)`, and the series `R(z) = Σ 2zⁿ/(2n+1)` truncated below 0.25 ulp.
 //! * `Φ`: fdlibm's four rational approximations of erf/erfc (Sun Microsystems, 1993; as in
-//!   musl and the `libm` crate), with two changes: the tail is written in `x` rather than
+//!   musl and the `libm` crate), with three changes: the tail is written in `x` rather than
 //!   `z = x/√2` so that `e^{−x²/2}` is computed from an exact `hi(x)²` (rounding `x/√2` first
-//!   would cost up to `x²/2` ulp), and the tail's `R(1/z²)/S(1/z²)` is evaluated as
-//!   `z² R̃(z²)/S̃(z²)` with the coefficients reversed, which saves a division.
+//!   would cost up to `x²/2` ulp); elsewhere `z` is carried with its rounding error and erf
+//!   corrected to first order (rounding `z` cost up to 3–4 ulp); and the tail's
+//!   `R(1/z²)/S(1/z²)` is evaluated as `z² R̃(z²)/S̃(z²)` with the coefficients reversed,
+//!   which saves a division. All four pieces are evaluated and blended (one shared division).
+//! * Polynomials with positive coefficients (Taylor, the `log1p` series) run as two
+//!   interleaved Horner chains in `x²`, halving the dependency chain.
 
 // The fdlibm coefficients below are copied digit for digit, so that they can be checked
 // against the source; clippy would truncate them to 17 significant digits.
@@ -95,7 +99,8 @@ const LOG_SERIES: [f64; 9] =
 
 const LOG2_E: f64 = std::f64::consts::LOG2_E;
 const SQRT_2: f64 = std::f64::consts::SQRT_2;
-const FRAC_1_SQRT_2: f64 = std::f64::consts::FRAC_1_SQRT_2;
+/// `1/√π`.
+const FRAC_1_SQRT_PI: f64 = 0.564_189_583_547_756_3;
 /// `ln(1/√2)`.
 const LN_FRAC_1_SQRT_2: f64 = -0.346_573_590_279_972_64;
 /// `ln √(2π)`.
@@ -255,32 +260,45 @@ const SB_REV: [f64; 8] = [
 /// The Gaussian CDF `Φ(x) = ½ erfc(−x/√2)`, with relative accuracy in both tails. Returns
 /// `(Φ(x), E, tail)`: in the tail (`|x|/√2 ≥ 1.25`) `Φ(−|x|) = E/|x|`, so that
 /// `x Φ(x) = −E` for negative `x` there, without the division and its underflow.
+///
+/// `z = |x|/√2` is carried as `z + δz` (exactly, to first order): rounding it would cost up to
+/// 3 ulp through the slope of `erfc`. The pieces in `z` are corrected by `erf′(z) δz`, with
+/// `e^{−z²}` from the same exponential the tail needs (each lane takes the argument it needs).
 #[inline(always)]
 pub(super) fn gauss_cdf<T: F>(x: T) -> (T, T, bool) {
-    let (half, one) = (T::c(0.5), T::c(1.0));
+    let (half, one, zero) = (T::c(0.5), T::c(1.0), T::c(0.0));
     let a = x.abs();
     let a = select(a > T::GAUSS_HI, T::GAUSS_HI, a);
-    let z = a * T::c(FRAC_1_SQRT_2);
+    let ah = a.hi();
+    let z_main = ah * T::FRAC_1_SQRT_2_HI; // exact
+    let z_rest = (a - ah) * T::FRAC_1_SQRT_2_HI + a * T::FRAC_1_SQRT_2_LO;
+    let z = z_main + z_rest;
+    let dz = z_rest - (z - z_main); // z + dz = a/√2 (Fast2Sum; z_rest's own rounding is 2^-10 smaller)
     let w = z * z;
     let s = z - one;
     let (r1, r2, r3) = (z < T::c(0.84375), z < T::c(1.25), z < T::c(1.0 / 0.35));
+    let tail = !r2;
     // One division for whichever rational function each lane needs.
     let tail_num = select(r3, horner(w, &RA_REV), horner(w, &RB_REV)) * w;
     let tail_den = select(r3, horner(w, &SA_REV), horner(w, &SB_REV));
     let num = select(r1, horner(w, &PP), select(r2, horner(s, &PA), tail_num));
     let den = select(r1, horner(w, &QQ), select(r2, horner(s, &QA), tail_den));
     let ratio = num / den;
+    // Tail lanes: E = e^{−a²/2 − 9/16 + ratio}/√2 (½erfc(z) = E/a), with a² = hi(a)² +
+    // (a − hi)(a + hi) and hi(a)²/2 + 9/16 exact. Other lanes: e^{−a²/2} = e^{−z²}.
+    let e = exp_hl(
+        -(ah * ah) * half - select(tail, T::c(0.5625), zero),
+        (ah - a) * (ah + a) * half + select(tail, ratio + T::c(LN_FRAC_1_SQRT_2), zero),
+    );
+    let g = T::c(FRAC_1_SQRT_PI) * e * dz; // ½ erf′(z) δz
     // z < 0.84375: erf(z) = z + z·ratio; ½erfc(z) as fdlibm rearranges it (z − ½ is exact).
     let erf1 = z + z * ratio;
     let q1 = select(z < T::c(0.25), half * (one - erf1), half * (half - ((z - half) + z * ratio)));
     // z < 1.25: ½erfc(z) = ½((1 − ERX) − ratio).
     let q2 = half * ((one - T::c(ERX)) - ratio);
-    // Tail: ½erfc(z) = e^{−a²/2 − 9/16 + ratio}/(√2 a), with a² = hi(a)² + (a − hi)(a + hi).
-    let ah = a.hi();
-    let e = exp_hl(-(ah * ah) * half - T::c(0.5625), (ah - a) * (ah + a) * half + ratio + T::c(LN_FRAC_1_SQRT_2));
-    let q = select(r1, q1, select(r2, q2, e / a)); // Φ(−|x|)
-    let upper = select(r1, half + half * erf1, one - q); // Φ(|x|)
-    (select(x >= T::c(0.0), upper, q), e, !r2)
+    let q = select(r1, q1 - g, select(r2, q2 - g, e / a)); // Φ(−|x|)
+    let upper = select(r1, (half + half * erf1) + g, one - q); // Φ(|x|)
+    (select(x >= zero, upper, q), e, tail)
 }
 
 /// The Gaussian density `φ(x) = e^{−x²/2}/√(2π)` as `m · s` ([`exp_split`]), with `x²`

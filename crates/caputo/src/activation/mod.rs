@@ -29,7 +29,8 @@
 //! `2^k` applied as two normal factors so that subnormal results are rounded once;
 //! `log1p` on `[0, 1]` by fdlibm's `f − f²/2 + s(f²/2 + R(s²))` with an exact `1 + u`;
 //! and `Φ` from fdlibm's four erf/erfc rational approximations (Sun Microsystems, 1993), whose
-//! tail is evaluated in `x` with `x²/2` split so that `e^{−x²/2}` is accurate for large `|x|`.
+//! tail is evaluated in `x` with `x²/2` split so that `e^{−x²/2}` is accurate for large `|x|`,
+//! and whose argument `x/√2` is split exactly, its rounding error corrected to first order.
 //!
 //! # Accuracy
 //!
@@ -38,14 +39,15 @@
 //!
 //! | | tanh | sigmoid | softplus | relu | gelu | silu |
 //! |---|---|---|---|---|---|---|
-//! | f32 | 2.44 | 1.95 | 1.40 | 0 | 3.42 | 2.22 |
-//! | f64 | 2.40 | 1.89 | 1.26 | 0 | 4.44 | 2.48 |
+//! | f32 | 2.44 | 1.95 | 1.40 | 0 | 1.95 | 2.22 |
+//! | f64 | 2.40 | 1.89 | 1.26 | 0 | 1.69 | 2.48 |
 //!
 //! (Regenerate: `cargo test -p caputo --test activations -- --ignored --nocapture
 //! writes_values`, then `python3 scripts/activation_accuracy.py <printed path>`.)
 //!
-//! GELU's larger f64 error is the rounding of `x/√2`, which the slope of `erfc` multiplies
-//! by up to 3. The tests check a contract with margin: f32 within 4 ulp of the f64 libm value
+//! (For GELU, `z = x/√2` is carried with its rounding error and `erf` corrected to first order;
+//! rounding `z` alone cost up to 3.4 ulp in f32 and 4.4 ulp in f64.) The tests check a
+//! contract with margin: f32 within 4 ulp of the f64 libm value
 //! rounded to f32, and f64 within 1e-15 relative of libm (2e-15 for GELU, whose reference
 //! `special::erfc` is itself accurate to about 1e-15) over 10⁶ points in `[−50, 50]`, plus
 //! special values (`tests/activations.rs`: `f32_kernels_are_within_4_ulp_of_libm`,
@@ -67,25 +69,27 @@
 //!
 //! | | tanh | sigmoid | softplus | relu | gelu | silu |
 //! |---|---|---|---|---|---|---|
-//! | f32, Burn `flex` | 8.6 | 3.9 | 7.8 | 0.08 | 12.3 | 5.6 |
-//! | f32, [`apply`] | 1.06 | 1.25 | 3.2 | 0.08 | 7.4 | 1.6 |
-//! | f64, Burn `flex` | 12.7 | 5.9 | 15.2 | 0.15 | 14.7 | 11.2 |
-//! | f64, [`apply`] | 4.6 | 5.0 | 10.3 | 0.15 | 16.6 | 5.6 |
+//! | f32, Burn `flex` | 8.9 | 4.2 | 7.8 | 0.09 | 12.0 | 4.7 |
+//! | f32, [`apply`] | 1.14 | 1.33 | 3.1 | 0.09 | 8.0 | 1.64 |
+//! | f64, Burn `flex` | 8.9 | 4.6 | 12.9 | 0.16 | 14.3 | 7.3 |
+//! | f64, [`apply`] | 3.3 | 3.7 | 9.7 | 0.15 | 17.7 | 4.4 |
 //!
-//! With autodiff (forward and backward) the f32 speed-ups are 5.5× (tanh), 2.5× (sigmoid),
-//! 3.3× (softplus), 2.4× (GELU) and 2.0× (SiLU); in f64 between 0.9× (sigmoid) and 1.8×
-//! (tanh). ReLU stays Burn's (already a vectorised select). In f64, SSE2 holds two lanes
-//! and glibc's scalar `exp` is fast, so the gain is smaller, and GELU is no faster than Burn's
-//! (but accurate in the lower tail, where Burn's `1 + erf` cancels); the kernels are still
-//! used there so that plain and autodiff evaluations give identical values.
+//! With autodiff (forward and backward) the f32 speed-ups are 5.4× (tanh), 2.6× (sigmoid),
+//! 3.4× (softplus), 2.3× (GELU) and 2.1× (SiLU); in f64 between 1.0× (sigmoid, GELU, SiLU)
+//! and 1.9× (softplus). ReLU stays Burn's (already a vectorised select). In f64, SSE2 holds
+//! two lanes and glibc's scalar `exp` is fast, so the gain is smaller, and GELU is slower than
+//! Burn's (but accurate in the lower tail, where Burn's `1 + erf` cancels); the kernels are
+//! still used there so that plain and autodiff evaluations give identical values.
 //!
 //! # Why hand-written
 //!
-//! No maintained crate offers vectorised activations whose derivatives are consistent with
-//! the values, on plain slices, for both f32 and f64, and Burn's `flex` backend (what
-//! [`apply`] replaces on the CPU) calls libm per element. SIMD math crates (`sleef`,
-//! `wide`'s approximations) either need nightly or target-feature builds, or do not document
-//! ulp bounds near zero and in the tails, where ODE fields and their gradients live.
+//! Burn's `flex` backend (what [`apply`] replaces on the CPU) calls libm per element. Of the
+//! SIMD math crates, `sleef` (the Rust port of SLEEF) needs nightly `portable_simd`, and
+//! `wide` has `exp`, `exp_m1`, `ln` and `tanh` on its vector types but no `erf` (so no exact
+//! GELU); neither gives derivative kernels consistent with the values, f32 and f64 through
+//! one code path, or the tested behaviour in the tails and at subnormals, ±∞ and NaN. The
+//! code here is std-only: about 700 lines with comments (`float.rs`, `math.rs`,
+//! `kernels.rs`), with fdlibm's published coefficients for erf.
 //!
 //! # Example
 //! ```
@@ -313,6 +317,12 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[test]
+    fn activation_is_send_sync_and_copy() {
+        fn check<T: Send + Sync + Copy + 'static>() {}
+        check::<Activation>();
     }
 
     #[test]
