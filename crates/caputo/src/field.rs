@@ -13,7 +13,7 @@
 //! A field may also offer a **fused** form ([`VectorField::fused`]): a kernel that evaluates
 //! `f` and its VJP directly on contiguous host buffers, without Burn's per-operation tensors
 //! or an autodiff graph. [`Evaluator`] uses it when it is there (and the state's dtype and
-//! shape fit); otherwise it uses Burn's autodiff. [`crate::nn::MlpField`] has one.
+//! shape fit); otherwise it uses Burn's autodiff. `nn::MlpField` has one.
 
 use std::sync::Arc;
 

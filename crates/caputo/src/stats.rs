@@ -52,7 +52,7 @@ pub enum StopReason {
 ///
 /// Off by default; when off, each timed call costs one relaxed atomic load. The totals are
 /// process-wide (one solve at a time is measured), in nanoseconds. Evaluations and VJPs are
-/// timed at [`crate::field::Evaluator`] (graph-free and fused paths; `Direct`'s graph
+/// timed at the field `Evaluator` (graph-free and fused paths; `Direct`'s graph
 /// evaluations and Burn's backward walk are not in them), history sums at the fractional
 /// histories (dense rows, short memory, sum-of-exponentials), forward and reverse.
 ///

@@ -6,8 +6,9 @@ use burn::module::Module;
 use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use caputo::VectorField;
-use caputo::fde::{History, Scheme, fde_forward};
+use caputo::fde::{FdeSolve, History, Scheme};
 use caputo::field::{Evaluator, ParamGrads};
+use caputo::grad::fde_forward;
 use caputo::grad::{Method, ode_forward};
 use caputo::nn::MlpField;
 use caputo::ode::{ButcherTableau, StepControl};
@@ -159,7 +160,9 @@ where
     MlpField: VectorField<D>,
 {
     let t = [0.0, 0.5, 1.0];
-    let (sol, pb) = fde_forward(f, y0.clone(), 0.6, &t, 24, s, History::Dense, m).unwrap();
+    let (sol, pb) =
+        fde_forward(f, y0.clone(), &FdeSolve::new(0.6, &t, 24).with_scheme(s.clone()).with_history(History::Dense), m)
+            .unwrap();
     let (_, g) = weighted_square_loss(&sol.y);
     let r = pb.backward(&g).unwrap();
     (to_vec(r.y0), flat_grads(f, &r.params))
@@ -203,4 +206,57 @@ fn exact_gradient_methods_equal_direct_through_the_fused_mlp() {
     let plain = dev.clone().inner();
     check_methods(&f, from_vec(vec![0.4, -0.3], [2], &plain));
     check_methods(&f, from_vec(vec![0.4, -0.3, 1.0, 0.2, -0.8, 0.5], [3, 2], &plain));
+}
+
+/// `f(y)` with Burn's own activation functions (not caputo's kernels), for an independent
+/// reference of every activation.
+fn burn_own_forward(field: &MlpField, mut x: Tensor<2>) -> Tensor<2> {
+    use burn::tensor::activation as ba;
+    use caputo::activation::Activation;
+    let n = field.layers.len();
+    for (i, l) in field.layers.iter().enumerate() {
+        x = l.forward(x);
+        if i + 1 < n {
+            x = match field.activation {
+                Activation::Identity => x,
+                Activation::Tanh => x.tanh(),
+                Activation::Sigmoid => ba::sigmoid(x),
+                Activation::Softplus => ba::softplus(x, 1.0),
+                Activation::Relu => ba::relu(x),
+                Activation::Gelu => ba::gelu(x),
+                Activation::Silu => ba::silu(x),
+            };
+        }
+    }
+    x
+}
+
+#[test]
+fn fused_eval_and_vjp_equal_burn_for_every_activation() {
+    let dev = f64_device();
+    let plain = dev.clone().inner();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(11);
+    for act in caputo::activation::Activation::all() {
+        for widths in [&[3usize, 16, 3][..], &[4, 32, 32, 4]] {
+            dev.seed(3);
+            let field = MlpField::new(widths, &dev).with_activation(act);
+            let d = widths[0];
+            let (y, a) = (random(5 * d, &mut rng), random(5 * d, &mut rng));
+            let (y, a) = (from_vec(y, [5, d], &plain), from_vec(a, [5, d], &plain));
+            let want_f = to_vec(burn_own_forward(&field.valid(), y.clone()));
+            let yg = y.clone().autodiff().require_grad();
+            let mut g = (burn_own_forward(&field, yg.clone()) * a.clone().autodiff()).sum().backward();
+            let want_gy = to_vec(yg.grad_remove(&mut g).unwrap());
+            let want_gp = flat_grads(&field, &GradientsParams::from_grads(g, &field));
+            let mut ev = Evaluator::new(&field);
+            assert!(ev.is_fused(&y));
+            let mut grads = ParamGrads::new();
+            let (f, gy) = ev.eval_and_vjp(0.0, y, a, &mut grads);
+            let gp = flat_grads(&field, &grads.finish());
+            let e = max_rel_diff(&to_vec(f), &want_f)
+                .max(max_rel_diff(&to_vec(gy), &want_gy))
+                .max(max_rel_diff(&gp, &want_gp));
+            assert!(e <= 1e-12, "{} {widths:?}: {e:e}", act.name());
+        }
+    }
 }

@@ -5,9 +5,9 @@
 //! With `X₀ = y` (rows × d₀; a state `[d]` is one row, `[B, d]` is B rows) and Burn's
 //! `Linear` convention `Z = X W + b` (`W` is `[d_in, d_out]`, row-major):
 //!
-//! * forward: `Z_l = X_{l−1} W_l + b_l`, `X_l = tanh(Z_l)` for the hidden layers, `f = Z_L`;
+//! * forward: `Z_l = X_{l−1} W_l + b_l`, `X_l = σ(Z_l)` for the hidden layers (σ the field's [`Activation`], by the vectorised kernels of [`crate::activation`]), `f = Z_L`;
 //! * VJP with cotangent `G_L = a`, for `l = L … 1`: `∂W_l += X_{l−1}ᵀ G_l`,
-//!   `∂b_l += Σ_rows G_l`, `G_{l−1} = (G_l W_lᵀ) ⊙ tanh′(Z_{l−1})`, and `aᵀ∂f/∂y = G_1 W_1ᵀ`.
+//!   `∂b_l += Σ_rows G_l`, `G_{l−1} = (G_l W_lᵀ) ⊙ σ′(Z_{l−1})`, and `aᵀ∂f/∂y = G_1 W_1ᵀ`.
 //!
 //! The VJP always runs its own forward pass (into the workspace), so it is correct at any
 //! point; it skips the last layer's product unless `f` is asked for.
@@ -18,6 +18,7 @@ use std::sync::Arc;
 use burn::tensor::{DType, Element};
 
 use super::MlpField;
+use crate::activation::{self, Activation, KernelFloat};
 use crate::field::{FusedField, FusedKernel, ParamLayout};
 
 /// Products at least this large (m·n·k multiply–adds) may use rayon's pool inside `gemm`;
@@ -39,44 +40,20 @@ pub(crate) trait Scalar:
     + Sub<Output = Self>
     + Mul<Output = Self>
     + AddAssign
+    + KernelFloat
 {
     const ZERO: Self;
     const ONE: Self;
-    fn tanh(self) -> Self;
 }
 
 impl Scalar for f32 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
-    fn tanh(self) -> Self {
-        f32::tanh(self)
-    }
 }
 
 impl Scalar for f64 {
     const ZERO: Self = 0.0;
     const ONE: Self = 1.0;
-    fn tanh(self) -> Self {
-        f64::tanh(self)
-    }
-}
-
-/// `y = act(x)` elementwise (tanh). Kept to this shape so that the SIMD activation kernels
-/// (`crate::activation::forward`) can replace it.
-fn act_forward<T: Scalar>(x: &[T], y: &mut [T]) {
-    debug_assert_eq!(x.len(), y.len());
-    for (y, x) in y.iter_mut().zip(x) {
-        *y = x.tanh();
-    }
-}
-
-/// `a ← a ⊙ act′(x)`, given `y = act(x)`; for tanh `act′(x) = 1 − y²`. Same shape as
-/// `crate::activation::vjp_in_place`, which will replace it.
-fn act_vjp_in_place<T: Scalar>(x: &[T], y: &[T], a: &mut [T]) {
-    debug_assert!(x.len() == y.len() && y.len() == a.len());
-    for (a, y) in a.iter_mut().zip(y) {
-        *a = *a * (T::ONE - *y * *y);
-    }
 }
 
 /// `dst (m × n, row-major) ← [dst +] lhs (m × k) · rhs (k × n)`, the operands given as slices
@@ -174,6 +151,8 @@ struct Layer<T> {
 /// [`MlpField`]'s fused kernel in `T`.
 pub(crate) struct MlpKernel<T> {
     layers: Vec<Layer<T>>,
+    /// The hidden layers' activation.
+    act: Activation,
     layout: Arc<ParamLayout>,
     /// Rows the workspaces hold.
     rows: usize,
@@ -210,6 +189,7 @@ impl<T: Scalar> MlpKernel<T> {
         let n_hidden = layers.len() - 1;
         Some(Self {
             layers,
+            act: mlp.activation,
             layout: Arc::new(layout),
             rows: 0,
             z: vec![vec![]; n_hidden],
@@ -262,7 +242,7 @@ impl<T: Scalar> MlpKernel<T> {
             let width = rows * self.layers[l].d_out;
             let z = &mut self.z[l][..width];
             Self::affine(&self.layers[l], rows, input, z);
-            act_forward(z, &mut rest[0][..width]);
+            activation::forward(self.act, z, &mut rest[0][..width]);
         }
         if let Some(out) = out {
             let input = if n_hidden == 0 { y } else { &self.x[n_hidden - 1][..rows * self.layers[n_hidden].d_in] };
@@ -272,7 +252,7 @@ impl<T: Scalar> MlpKernel<T> {
 
     fn vjp_rows(&mut self, rows: usize, y: &[T], a: &[T], f: Option<&mut [T]>, a_dfdy: &mut [T], theta_bar: &mut [T]) {
         self.forward(rows, y, f);
-        let Self { layers, z, x, g, .. } = self;
+        let Self { layers, z, x, g, act, .. } = self;
         let [g_a, g_b] = g;
         let (mut cur, mut next) = (g_a, g_b);
         for (l, layer) in layers.iter().enumerate().rev() {
@@ -297,7 +277,7 @@ impl<T: Scalar> MlpKernel<T> {
             } else {
                 let dst = &mut next[..rows * d_in];
                 matmul(rows, d_in, d_out, dst, false, g_l, (d_out, 1), &layer.w, (1, d_out));
-                act_vjp_in_place(&z[l - 1][..rows * d_in], &x[l - 1][..rows * d_in], dst);
+                activation::vjp_in_place(*act, &z[l - 1][..rows * d_in], &x[l - 1][..rows * d_in], dst);
                 std::mem::swap(&mut cur, &mut next);
             }
         }
@@ -397,21 +377,6 @@ mod tests {
             let want = naive(m, n, k, &a, (1, m), &b, (1, k));
             let err = dst.iter().zip(&want).fold(0.0f64, |e, (x, y)| e.max((x - 1.0 - y).abs()));
             assert!(err < 1e-12 * k as f64, "({m}, {n}, {k}) transposed, accumulated: {err:e}");
-        }
-    }
-
-    #[test]
-    fn act_vjp_in_place_multiplies_by_the_tanh_derivative() {
-        let x = [-2.0f64, -0.3, 0.0, 0.7, 3.0];
-        let mut y = [0.0; 5];
-        act_forward(&x, &mut y);
-        let mut a = [1.0, 2.0, -1.0, 0.5, 4.0];
-        let a0 = a;
-        act_vjp_in_place(&x, &y, &mut a);
-        for i in 0..5 {
-            let d = 1e-6;
-            let fd = ((x[i] + d).tanh() - (x[i] - d).tanh()) / (2.0 * d);
-            assert!((a[i] - a0[i] * fd).abs() < 1e-9, "x = {}: {} vs {}", x[i], a[i], a0[i] * fd);
         }
     }
 }

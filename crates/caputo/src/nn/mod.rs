@@ -1,4 +1,5 @@
-//! Neural fields: a multilayer perceptron with `tanh` as a [`VectorField`].
+//! Neural fields: a multilayer perceptron with a vectorised activation ([`Activation`],
+//! `tanh` by default) as a [`VectorField`].
 
 mod fused_mlp;
 
@@ -6,10 +7,14 @@ use burn::module::Module;
 use burn::nn::{Linear, LinearConfig};
 use burn::tensor::{Device, Tensor};
 
+use crate::activation::{self, Activation};
 use crate::field::{FusedField, VectorField};
 
-/// An autonomous MLP field `f(y) = W_L tanh(… tanh(W_1 y + b_1) …) + b_L` on states `[d]` or
-/// `[B, d]` (the `lv-mlp` and `wide` benchmark workloads use it).
+/// An autonomous MLP field `f(y) = W_L σ(… σ(W_1 y + b_1) …) + b_L` on states `[d]` or
+/// `[B, d]`, with σ an [`Activation`] (`tanh` unless [`MlpField::with_activation`] says
+/// otherwise; the `lv-mlp` and `wide` benchmark workloads use tanh). The activation runs
+/// through the vectorised kernels of [`crate::activation`] on the graph-free path, the fused
+/// path and under Burn's autodiff alike.
 ///
 /// It has a fused kernel ([`VectorField::fused`]) for f32 and f64 parameters whose output
 /// width equals the input width: solvers evaluate it and its VJP on host buffers with
@@ -19,6 +24,9 @@ use crate::field::{FusedField, VectorField};
 pub struct MlpField {
     /// The affine layers.
     pub layers: Vec<Linear>,
+    /// The hidden layers' activation.
+    #[module(skip)]
+    pub activation: Activation,
 }
 
 impl MlpField {
@@ -41,7 +49,26 @@ impl MlpField {
     /// ```
     pub fn new(widths: &[usize], device: &Device) -> Self {
         let layers = widths.windows(2).map(|w| LinearConfig::new(w[0], w[1]).init(device)).collect();
-        Self { layers }
+        Self { layers, activation: Activation::Tanh }
+    }
+
+    /// The same network with activation `act` in the hidden layers.
+    ///
+    /// # Example
+    /// ```
+    /// use caputo::activation::Activation;
+    /// use caputo::field::VectorField;
+    /// use caputo::nn::MlpField;
+    /// use caputo::tensor::{from_vec, to_vec};
+    /// let dev = caputo::testkit::f64_device();
+    /// let f = MlpField::new(&[2, 8, 2], &dev).with_activation(Activation::Gelu);
+    /// assert_eq!(f.activation, Activation::Gelu);
+    /// let y = to_vec(VectorField::<1>::eval(&f, 0.0, from_vec(vec![0.3, -0.2], [2], &dev)));
+    /// assert!(y.iter().all(|v| v.is_finite()));
+    /// ```
+    pub fn with_activation(mut self, act: Activation) -> Self {
+        self.activation = act;
+        self
     }
 
     fn forward2(&self, mut x: Tensor<2>) -> Tensor<2> {
@@ -49,7 +76,7 @@ impl MlpField {
         for (i, l) in self.layers.iter().enumerate() {
             x = l.forward(x);
             if i + 1 < n {
-                x = x.tanh();
+                x = activation::apply(self.activation, x);
             }
         }
         x
