@@ -58,6 +58,7 @@
 
 #![deny(missing_docs)]
 
+pub mod block;
 mod cotangent;
 pub mod error;
 pub mod fde;

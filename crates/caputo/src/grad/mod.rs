@@ -23,6 +23,7 @@ pub mod fde;
 pub mod fde_checkpoint;
 pub mod fde_continuous;
 mod method;
+pub mod node;
 pub mod ode;
 pub mod paper;
 pub mod symplectic;
@@ -34,9 +35,9 @@ use crate::error::Result;
 use crate::stats::Stats;
 
 pub use block::{combine, pull_through};
-pub use fde::{FdePullback, fde_forward};
+pub use fde::{FdePullback, fde_forward, fde_forward_owned};
 pub use method::{Method, SolveKind};
-pub use ode::{OdePullback, ode_forward};
+pub use ode::{OdePullback, ode_forward, ode_forward_owned};
 
 /// What a pullback returns.
 #[derive(Debug)]
