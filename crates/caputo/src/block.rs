@@ -163,7 +163,8 @@ impl<FC: FieldConfig> FdeBlockConfig<FC> {
     /// [`Error::InvalidOrder`] for `α ∉ (0, 1]` (`(0, 1)` when learnable);
     /// [`Error::InvalidGrid`] / [`Error::InvalidStep`] for the grid (output times off it);
     /// the scheme's and history's own errors; [`Error::Unsupported`] for a method that does not
-    /// support the scheme or history, or a learnable order with a method without `∂L/∂α`.
+    /// support the scheme or history, or a learnable order the method cannot differentiate
+    /// ([`node::trainable_alpha`]).
     pub fn validate(&self) -> Result<()> {
         if self.learnable_alpha && !(self.alpha > 0.0 && self.alpha < 1.0) {
             return Err(Error::InvalidOrder {
@@ -175,16 +176,9 @@ impl<FC: FieldConfig> FdeBlockConfig<FC> {
         let opts = self.solve(self.alpha);
         opts.grid()?;
         opts.validate()?;
-        let kind = SolveKind::fde(&opts);
-        self.method.supports(kind)?;
-        if self.learnable_alpha && !self.method.gives_alpha(kind) {
-            return Err(Error::Unsupported {
-                method: self.method.name().into(),
-                what: format!(
-                    "a learnable order with {:?} history (it gives no dL/dalpha); use discrete-adjoint with dense or short history, or a fixed order",
-                    self.history
-                ),
-            });
+        self.method.supports(SolveKind::fde(&opts))?;
+        if self.learnable_alpha {
+            node::trainable_alpha(&opts, &self.method)?;
         }
         Ok(())
     }

@@ -75,7 +75,7 @@ use burn::tensor::{Device, Tensor};
 
 use super::{Method, Pullback, SolveKind, fde_forward_owned, ode_forward_owned};
 use crate::error::{Error, Result};
-use crate::fde::{FdeSolve, march};
+use crate::fde::{FdeSolve, Scheme, march};
 use crate::field::VectorField;
 use crate::ode::control::fixed_grid;
 use crate::ode::solve::{march_on_grid, trajectory};
@@ -419,16 +419,42 @@ fn alpha_value(alpha: &Tensor<1>) -> Result<f64> {
     Ok(scalar(alpha.clone().inner()))
 }
 
+/// Checks that `method` gives `∂L/∂α` for the solve `opts` (a trainable order).
+///
+/// # Errors
+/// The method's own refusal of the solve; [`Error::Unsupported`] when it treats `α` as a
+/// constant ([`Method::gives_alpha`]), or for a multi-term scheme (its orders are constants
+/// of the scheme: `α` does not enter the solve).
+pub fn trainable_alpha(opts: &FdeSolve, method: &Method) -> Result<()> {
+    let kind = SolveKind::fde(opts);
+    method.supports(kind)?;
+    let refuse = |what: String| Err(Error::Unsupported { method: method.name().into(), what });
+    if matches!(opts.scheme, Scheme::MultiTerm { .. }) {
+        return refuse(
+            "a trainable order with a multi-term scheme (its orders are constants of the scheme); fix alpha".into(),
+        );
+    }
+    if !method.gives_alpha(kind) {
+        return refuse(format!(
+            "a trainable order with {:?} history (it gives no dL/dalpha); use discrete-adjoint with dense or short history, or fix alpha",
+            opts.history
+        ));
+    }
+    Ok(())
+}
+
 /// Solves `D^α y = f(t, y; θ)` as one autodiff node whose backward pass is `method`.
 ///
 /// `y0` (any rank), the field's parameters and `alpha` (a `[1]` tensor; `None`: the constant
 /// `opts.alpha`) may be tracked tensors of the caller's graph; `loss.backward()` then gives
 /// their gradients (`∂L/∂α` from the discrete adjoint with dense or short history: a tracked
-/// `alpha` with any other method is refused). With nothing tracked it is a plain solve.
+/// `alpha` with any other method, or with a multi-term scheme, is refused:
+/// [`trainable_alpha`]). With nothing tracked it is a plain solve. A multi-term scheme with
+/// empty orders takes them from `alpha` ([`Scheme::with_alpha`]).
 ///
 /// # Errors
-/// As [`super::fde_forward`]; [`Error::Unsupported`] for a tracked `alpha` with a method
-/// that does not give `∂L/∂α` ([`Method::gives_alpha`]), or a device without the node;
+/// As [`super::fde_forward`]; [`Error::Unsupported`] for a tracked `alpha` that
+/// [`trainable_alpha`] refuses, or a device without the node;
 /// [`Error::DimensionMismatch`] for an `alpha` that is not `[1]`.
 ///
 /// # Example
@@ -443,15 +469,9 @@ pub fn fde<const D: usize, F: VectorField<D> + Sync + 'static>(
     let mut opts = opts.clone();
     if let Some(a) = &alpha {
         opts.alpha = alpha_value(a)?;
-        if a.is_tracked() && !method.gives_alpha(SolveKind::fde(&opts)) {
-            method.supports(SolveKind::fde(&opts))?;
-            return Err(Error::Unsupported {
-                method: method.name().into(),
-                what: format!(
-                    "a trainable order alpha with the {:?} history (no dL/dalpha); use discrete-adjoint with dense or short history, or fix alpha",
-                    opts.history
-                ),
-            });
+        opts.scheme = opts.scheme.with_alpha(opts.alpha);
+        if a.is_tracked() {
+            trainable_alpha(&opts, method)?;
         }
     }
     let inputs = Inputs { y0, packed: pack(field), alpha: alpha.filter(Tensor::is_tracked) };
