@@ -5,6 +5,8 @@
 //! inside a bigger Burn model: the forward pass returns the outputs and a pullback; the
 //! pullback takes `∂L/∂y(t_k)` for every output time and returns `∂L/∂y0` and the field's
 //! parameter gradients as Burn [`GradientsParams`], which Burn's optimizers take directly.
+//! [`node`] wraps a pullback into one custom node of Burn's autodiff graph, so that a solve is
+//! one call inside a model's `forward` and `loss.backward()` runs the method.
 //!
 //! | method | exact? | memory | applies to |
 //! |---|---|---|---|
