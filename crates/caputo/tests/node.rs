@@ -265,3 +265,39 @@ fn untracked_inputs_give_a_plain_solve_and_tracked_alpha_needs_a_method_that_giv
         Err(Error::DimensionMismatch { .. })
     ));
 }
+
+#[test]
+fn a_node_on_a_device_with_gradient_checkpointing_gives_the_same_gradients() {
+    let grads = |dev: &burn::tensor::Device| {
+        let field = Relaxation::new(0.8, dev);
+        let y0 = from_vec(vec![1.0, 2.0], [2], dev).require_grad();
+        let opts = FdeSolve::new(0.6, &[0.0, 0.5, 1.0], 32);
+        let out = node::fde(&field, y0.clone().mul_scalar(1.5), None, &opts, &Method::DiscreteAdjoint).unwrap();
+        let y = out.joined();
+        let g = (y.clone() * y).sum().backward();
+        (caputo::tensor::to_vec(y0.grad(&g).unwrap()), scalar(field.lambda.val().grad(&g).unwrap()))
+    };
+    let balanced = f64_device().gradient_checkpointing();
+    assert!(balanced.gradient_checkpointing_strategy().is_some());
+    assert_eq!(grads(&balanced), grads(&f64_device()));
+}
+
+#[test]
+fn chained_nodes_sharing_a_field_equal_the_unrolled_chain() {
+    // h1 = Φ(h0), h2 = Φ(h1) with one field (shared weights): two nodes in one graph, each
+    // running its pullback inside the same backward pass.
+    let m = model();
+    let opts = FdeSolve::new(ALPHA, &[0.0, 1.0], 12);
+    let loss = |chain: &dyn Fn(Tensor<2>) -> Tensor<2>| {
+        let h = chain(chain(m.enc.forward(input())));
+        let d = m.dec.forward(h);
+        let l = (d.clone() * d).sum();
+        flat_grads(&m, &GradientsParams::from_grads(l.backward(), &m))
+    };
+    let reference = loss(&|h| node::fde_unrolled(&m.field, h, &opts).unwrap().last());
+    for method in [Method::DiscreteAdjoint, Method::Checkpointed { segments: 3 }, Method::Direct] {
+        let got = loss(&|h| node::fde(&m.field, h, None, &opts, &method).unwrap().last());
+        let e = max_rel_diff(&got, &reference);
+        assert!(e < 1e-10, "{}: {e:e}", method.name());
+    }
+}

@@ -163,7 +163,8 @@ impl<const D: usize> Outputs<D> {
 }
 
 /// A copy of `module` whose float parameters are fresh autodiff leaves: same [`ParamId`]s and
-/// values (shared storage, no copy), the same `require_grad` flags, but new graph nodes. VJPs
+/// values (shared storage, no copy), the same `require_grad` flags, but new graph nodes (on
+/// the autodiff device without gradient checkpointing, whatever the original's). VJPs
 /// with the copy record their own small graphs, never nodes of a graph the original's
 /// parameters belong to (the copy's gradients are keyed by the same ids, so a
 /// [`GradientsParams`] of the copy is one of the original).
@@ -185,7 +186,9 @@ pub fn fresh_leaves<M: Module>(module: &M) -> M {
         fn map_float<const K: usize>(&mut self, param: Param<Tensor<K>>) -> Param<Tensor<K>> {
             param.map(|t| {
                 let require_grad = t.is_require_grad();
-                let t = t.detach();
+                // `inner().autodiff()`: a new leaf with the default checkpointing strategy,
+                // which is what the VJPs' fresh states get (`Evaluator::vjp`).
+                let t = t.inner().autodiff();
                 if require_grad { t.require_grad() } else { t }
             })
         }
