@@ -33,6 +33,10 @@
 //! separate graphs with their own locks (Burn's inner `backward()` inside a step is supported:
 //! its orphan sweep skips a locked graph).
 //!
+//! Tests: `tests/node.rs` (every method × scheme × history, every tableau × grid, inside a
+//! model, against the unrolled solve; `∂L/∂α` against central differences; chained nodes;
+//! checkpointing devices), `tests/node_memory.rs` (a node's peak bytes are its pullback's).
+//!
 //! # Errors inside `backward()`
 //! Burn's backward pass cannot return an error; a pullback that fails (a replayed state that
 //! becomes non-finite) panics with the error's message.
