@@ -250,6 +250,9 @@ fn untracked_inputs_give_a_plain_solve_and_tracked_alpha_needs_a_method_that_giv
     assert!(!out.last().is_autodiff());
     assert_eq!(out.stacked::<2>().dims(), [3, 1]);
     assert_eq!(out.to_vec().len(), 3);
+    // An untracked y0 on the autodiff device: a plain solve whose outputs stay on that device.
+    let out = node::fde(&field, from_vec(vec![1.0], [1], &dev), None, &opts, &Method::DiscreteAdjoint).unwrap();
+    assert!(out.last().is_autodiff() && !out.last().is_tracked() && out.backward_stats().is_none());
     // A tracked order with a method that treats α as a constant is refused, naming the method.
     let field = Relaxation::new(0.8, &dev);
     let alpha = from_vec(vec![0.6], [1], &dev).require_grad();
@@ -300,4 +303,23 @@ fn chained_nodes_sharing_a_field_equal_the_unrolled_chain() {
         let e = max_rel_diff(&got, &reference);
         assert!(e < 1e-10, "{}: {e:e}", method.name());
     }
+}
+
+#[test]
+fn a_node_tracks_whatever_is_tracked_a_parameter_free_field_or_a_constant_y0() {
+    let dev = f64_device();
+    let (tab, ctl) = (ButcherTableau::rk4(), StepControl::fixed(20));
+    // No parameters, tracked y0: ∂y(1)/∂y0 = e^{−1} for y' = −y.
+    let decay = caputo::FnField::new(|_t: f64, y: Tensor<1>| -y);
+    let y0 = from_vec(vec![1.0], [1], &dev).require_grad();
+    let out = node::ode(&decay, y0.clone(), &[0.0, 1.0], &tab, &ctl, &Method::SymplecticAdjoint).unwrap();
+    let g = out.last().sum().backward();
+    assert!((scalar(y0.grad(&g).unwrap()) - (-1.0f64).exp()).abs() < 1e-7);
+    // Tracked parameters, a constant y0 on the plain device: ∂y(1)/∂λ = −e^{−λ}.
+    let field = Relaxation::new(1.0, &dev);
+    let y0 = from_vec(vec![1.0], [1], &dev.clone().inner());
+    let out = node::ode(&field, y0, &[0.0, 1.0], &tab, &ctl, &Method::SymplecticAdjoint).unwrap();
+    assert!(out.last().is_autodiff());
+    let g = out.last().sum().backward();
+    assert!((scalar(field.lambda.val().grad(&g).unwrap()) + (-1.0f64).exp()).abs() < 1e-7);
 }

@@ -350,16 +350,27 @@ impl<const D: usize> Inputs<D> {
 
     /// `y0` and `z = [vec θ, α]` on the autodiff device.
     fn parents(self, device: &Device) -> (Tensor<D>, Tensor<1>) {
-        let y0 = if self.y0.is_autodiff() { self.y0 } else { self.y0.to_device(device) };
+        let y0 = lift(self.y0, device);
         let mut parts: Vec<Tensor<1>> = self.packed.values;
         parts.extend(self.alpha);
         let z = if parts.is_empty() {
-            Tensor::zeros([1], (device, y0.dtype()))
+            lift(Tensor::zeros([1], (&device.clone().inner(), y0.dtype())), device)
         } else {
-            let parts = parts.into_iter().map(|p| if p.is_autodiff() { p } else { p.to_device(device) }).collect();
+            let parts = parts.into_iter().map(|p| lift(p, device)).collect();
             Tensor::cat(parts, 0)
         };
         (y0, z)
+    }
+}
+
+/// `t` on the autodiff `device` (as an untracked leaf), with the device's checkpointing strategy.
+fn lift<const K: usize>(t: Tensor<K>, device: &Device) -> Tensor<K> {
+    if t.is_autodiff() {
+        return t;
+    }
+    match device.gradient_checkpointing_strategy() {
+        Some(s) => t.autodiff().with_gradient_checkpointing_strategy(s),
+        None => t,
     }
 }
 
@@ -386,7 +397,7 @@ where
         // Nothing to differentiate: a plain solve; the outputs join the device of `y0`.
         let sol = plain(field, inputs.y0.clone().inner())?;
         let joined = join(sol.y.clone());
-        let joined = if inputs.y0.is_autodiff() { joined.to_device(&inputs.y0.device()) } else { joined };
+        let joined = if inputs.y0.is_autodiff() { lift(joined, &inputs.y0.device()) } else { joined };
         return Ok(Outputs::new(sol, dims, joined, report));
     };
     let fresh = fresh_leaves(field);
