@@ -25,11 +25,16 @@
 //! [`fde::FdeSolve`]) for solutions; [`grad::ode_forward`], [`grad::fde_forward`] for solutions
 //! with a pullback (both implement [`grad::Pullback`]); [`grad::Method::supports`] says which
 //! gradient method fits which solve;
-//! [`grad::pull_through`] and [`grad::combine`] to place a solve between an encoder and a
-//! decoder of a Burn model (example `fde_block`). Errors are one enum, [`Error`].
+//! [`grad::node::fde`] and [`grad::node::ode`] for a solve as **one node of Burn's autodiff
+//! graph** (`loss.backward()` runs the chosen gradient method), and the modules built on it,
+//! [`block::FdeBlock`] and [`block::OdeBlock`] (serde configs, a learnable order α): a
+//! training step is then forward, loss, `backward()`, optimizer step (example
+//! `block_training`). The lower-level [`grad::pull_through`] and [`grad::combine`] place a
+//! pullback between an encoder and a decoder by hand (example `fde_block`). Errors are one
+//! enum, [`Error`].
 //! `docs/choosing.md` in the repository says which scheme and method to pick. The reference
 //! oracles are [`special::mittag_leffler`] and the problems with exact solutions in
-//! [`problems`]; [`testkit`] has the f64 device, order fitting and the counting allocator.
+//! [`problems`]; [`testkit`] has order fitting and the counting allocator.
 //!
 //! Formulas are typeset with KaTeX where the docs are built with the crate's
 //! `katex-header.html` (docs.rs does; locally see the README's "Documentation"); without it
@@ -38,7 +43,7 @@
 //! ## Precision and devices
 //!
 //! The numerics use Burn's device-agnostic tensor API; tests run on the `flex` CPU backend in
-//! f64 ([`testkit::f64_device`]). Create tensors from f64 data with [`tensor::from_vec`] on a
+//! f64 ([`tensor::f64_device`]). Create tensors from f64 data with [`tensor::from_vec`] on a
 //! device configured for f64 (Burn silently makes f32 tensors otherwise).
 //!
 //! ## Example
@@ -59,6 +64,7 @@
 #![deny(missing_docs)]
 
 pub mod activation;
+pub mod block;
 mod cotangent;
 pub mod error;
 pub mod fde;

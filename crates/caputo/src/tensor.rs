@@ -1,6 +1,32 @@
 //! Small helpers around Burn tensors that the numerics share.
 
-use burn::tensor::{Device, Tensor, TensorData};
+use std::sync::OnceLock;
+
+use burn::tensor::{Device, FloatDType, Tensor, TensorData};
+
+/// The autodiff `flex` (CPU) device configured for `f64`, configured once per process (Burn
+/// refuses to change the dtype after the first tensor exists, and silently makes `f32` tensors
+/// on an unconfigured device). Plain tensors live on `f64_device().inner()`. Call it before
+/// creating any tensor.
+///
+/// # Example
+/// ```
+/// use burn::tensor::{DType, Tensor};
+/// let dev = caputo::tensor::f64_device();
+/// assert!(dev.is_autodiff() && !dev.clone().inner().is_autodiff());
+/// assert_eq!(Tensor::<1>::zeros([3], &dev.inner()).dtype(), DType::F64);
+/// ```
+pub fn f64_device() -> Device {
+    static DEV: OnceLock<Device> = OnceLock::new();
+    DEV.get_or_init(|| {
+        let mut dev = Device::flex().autodiff();
+        // Ignored error: another part of the process configured the device first (the
+        // doc-test above checks that tensors come out f64).
+        let _ = dev.configure(FloatDType::F64);
+        dev
+    })
+    .clone()
+}
 
 /// Copies a tensor's values to the host as `f64` (any float dtype).
 pub fn to_vec<const D: usize>(t: Tensor<D>) -> Vec<f64> {

@@ -1,32 +1,9 @@
 //! Helpers shared by the tests, the benchmarks and the CLI: an f64 device, order fitting,
 //! finite differences.
 
-use std::sync::OnceLock;
-
-use burn::tensor::{Device, FloatDType};
-
-/// The autodiff flex device configured for `f64` (configured once per process: Burn refuses
-/// to change the dtype after the first tensor exists). Plain tensors live on
-/// `f64_device().inner()`.
-///
-/// # Example
-/// ```
-/// use burn::tensor::{DType, Tensor};
-/// let dev = caputo::testkit::f64_device();
-/// assert!(dev.is_autodiff() && !dev.clone().inner().is_autodiff());
-/// assert_eq!(Tensor::<1>::zeros([3], &dev.inner()).dtype(), DType::F64);
-/// ```
-pub fn f64_device() -> Device {
-    static DEV: OnceLock<Device> = OnceLock::new();
-    DEV.get_or_init(|| {
-        let mut dev = Device::flex().autodiff();
-        // Ignored error: another part of the process configured it first (then the dtype
-        // test in `tests/device.rs` tells whether it is f64).
-        let _ = dev.configure(FloatDType::F64);
-        dev
-    })
-    .clone()
-}
+/// The autodiff flex device configured for `f64`: [`crate::tensor::f64_device`], re-exported
+/// here for the tests.
+pub use crate::tensor::f64_device;
 
 /// Least-squares slope of `ln e` against `ln h`, using only the pairs with `lo ≤ e ≤ hi`
 /// (to stay out of round-off and pre-asymptotic ranges). `None` with fewer than 3 pairs.

@@ -5,7 +5,7 @@ use crate::times::validate_times;
 
 /// `n_steps` uniform steps from `t[0]` to the last output time; every output time must be a
 /// grid point.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct UniformGrid {
     /// Initial time.
     pub t0: f64,

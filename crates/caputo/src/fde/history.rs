@@ -18,8 +18,10 @@ use crate::tensor::from_vec_like;
 /// Rows per block at the first level (and the merge factor between levels).
 pub const BLOCK: usize = 8;
 
-/// Which part of the past a scheme remembers.
-#[derive(Debug, Clone, Copy, PartialEq, Default)]
+/// Which part of the past a scheme remembers. Serialised as `"dense"`, `{"short": L}`,
+/// `{"fast": {"tol": …}}`.
+#[derive(Debug, Clone, Copy, PartialEq, Default, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum History {
     /// The whole history (the scheme as written).
     #[default]

@@ -15,7 +15,8 @@ use crate::error::{Error, Result};
 use crate::special::Real;
 
 /// Caputo (`y − y0` is differentiated) or Riemann–Liouville (`y` itself).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Form {
     /// Caputo: constants are annihilated; the model of the paper.
     Caputo,
@@ -25,8 +26,10 @@ pub enum Form {
 }
 
 /// A fractional scheme on a uniform grid. See each variant's module for formula, order, cost
-/// and references.
-#[derive(Debug, Clone, PartialEq)]
+/// and references. Serialised by lower-case variant name (`"predictor"`,
+/// `{"abm": {"corrector_iters": 1}}`, …).
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum Scheme {
     /// Fractional forward Euler / product rectangle ([`super::predictor`]). Order 1.
     Predictor,

@@ -29,7 +29,7 @@ use crate::tensor::all_finite;
 /// assert_eq!(s.grid().unwrap().out_idx, vec![0, 32, 64]);
 /// assert_eq!(FdeSolve::new(0.6, &[0.0, 1.0], 8).scheme, Scheme::Abm { corrector_iters: 1 });
 /// ```
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct FdeSolve {
     /// The order `α ∈ (0, 1]` (for [`Scheme::MultiTerm`] the orders are in the scheme; `α`
     /// is then only checked).

@@ -1,6 +1,8 @@
 //! The FDE forward solve with a pullback, for every gradient method: the gradient methods
 //! drive the fractional schemes' forward march ([`crate::fde`]) and their exact transposes.
 
+use std::borrow::Cow;
+
 use burn::tensor::Tensor;
 
 use super::{Grads, Method, Pullback, SolveKind, direct, fde_checkpoint, fde_continuous, paper};
@@ -42,7 +44,8 @@ enum Tape<const D: usize> {
 
 /// The pullback of an FDE solve.
 pub struct FdePullback<'a, const D: usize, F: VectorField<D>> {
-    field: &'a F,
+    /// Borrowed ([`fde_forward`]) or owned ([`fde_forward_owned`]).
+    field: Cow<'a, F>,
     opts: FdeSolve,
     grid: UniformGrid,
     method: Method,
@@ -89,6 +92,32 @@ pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
     opts: &FdeSolve,
     method: &Method,
 ) -> Result<(Solution<D>, FdePullback<'a, D, F>)> {
+    forward(Cow::Borrowed(field), y0, opts, method)
+}
+
+/// [`fde_forward`] with a pullback that owns the field (a `'static` pullback, which a custom
+/// autodiff node stores: [`super::node`]). Pass a copy whose parameters are fresh autodiff
+/// leaves ([`super::node::fresh_leaves`]) when the pullback will run inside another graph's
+/// backward pass.
+///
+/// # Errors
+/// As [`fde_forward`].
+pub fn fde_forward_owned<const D: usize, F: VectorField<D> + 'static>(
+    field: F,
+    y0: Tensor<D>,
+    opts: &FdeSolve,
+    method: &Method,
+) -> Result<(Solution<D>, FdePullback<'static, D, F>)> {
+    forward(Cow::Owned(field), y0, opts, method)
+}
+
+fn forward<'a, const D: usize, F: VectorField<D>>(
+    owner: Cow<'a, F>,
+    y0: Tensor<D>,
+    opts: &FdeSolve,
+    method: &Method,
+) -> Result<(Solution<D>, FdePullback<'a, D, F>)> {
+    let field: &F = &owner;
     method.supports(SolveKind::fde(opts))?;
     let grid = opts.check(&y0)?;
     let (alpha, history) = (opts.alpha, opts.history);
@@ -157,7 +186,7 @@ pub fn fde_forward<'a, const D: usize, F: VectorField<D>>(
         Method::SymplecticAdjoint => unreachable!("refused by Method::supports; this is a bug"),
     };
     let sol = Solution { t: opts.t.clone(), y: outputs, stats, stop: StopReason::Completed };
-    let pb = FdePullback { field, opts: opts.clone(), grid, method: method.clone(), dims, tape, stats };
+    let pb = FdePullback { field: owner, opts: opts.clone(), grid, method: method.clone(), dims, tape, stats };
     Ok((sol, pb))
 }
 
@@ -173,12 +202,13 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
         check_cotangents(cotangents, self.grid.out_idx.len(), self.dims)?;
         let g: Vec<Tensor<D>> = cotangents.iter().map(|c| c.clone().inner()).collect();
         let mut stats = self.stats;
+        let field: &F = &self.field;
         let (grid, history) = (&self.grid, self.opts.history);
         // The weights with their α-derivatives, for the exact adjoints' ∂L/∂α.
         let dual = || self.opts.discretise(Dual::var(self.opts.alpha), grid);
         let (y0, params, alpha) = match self.tape {
             Tape::Graph { y0, outputs } => {
-                let (y0, params) = direct::backward(self.field, y0, &outputs, &g);
+                let (y0, params) = direct::backward(field, y0, &outputs, &g);
                 (y0, params, None)
             }
             Tape::States(tr) => match dual() {
@@ -191,10 +221,10 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                         alpha: self.opts.alpha,
                         history,
                     };
-                    volterra_adjoint(self.field, grid, w, &mut &tr, &g, &mut stats)?
+                    volterra_adjoint(field, grid, w, &mut &tr, &g, &mut stats)?
                 }
                 Discretisation::Derivative { d, sigma, caputo, new_point } => {
-                    let mut ev = Evaluator::new(self.field);
+                    let mut ev = Evaluator::new(field);
                     let mut grads = ParamGrads::new();
                     let (dv, dd): (Kernel<f64>, Kernel<f64>) = d.split();
                     let c = Coefs {
@@ -216,7 +246,7 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                 let (bv, bd) = b.split();
                 let mut states = volterra::Rebuild { y0, rows, b: &bv, history, peak: 0 };
                 let w = AdjointWeights { b: (&bv, &bd), a: None, alpha: self.opts.alpha, history };
-                volterra_adjoint(self.field, grid, w, &mut states, &g, &mut stats)?
+                volterra_adjoint(field, grid, w, &mut states, &g, &mut stats)?
             }
             Tape::Snapshots { y0, snaps } => {
                 let Discretisation::Volterra { b, a, iters, .. } = dual() else {
@@ -224,7 +254,7 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                 };
                 let (bv, bd) = b.split();
                 let a = a.map(|a| a.split());
-                let mut replay_ev = Evaluator::new(self.field);
+                let mut replay_ev = Evaluator::new(field);
                 let mut f = |t: f64, y: Tensor<D>| replay_ev.eval(t, y);
                 let mut states = volterra::Replay {
                     f: &mut f,
@@ -243,7 +273,7 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
                     alpha: self.opts.alpha,
                     history,
                 };
-                let r = volterra_adjoint(self.field, grid, w, &mut states, &g, &mut stats)?;
+                let r = volterra_adjoint(field, grid, w, &mut states, &g, &mut stats)?;
                 stats.recomputed_steps += states.replayed;
                 drop(states);
                 stats.field_evals += replay_ev.n_evals;
@@ -252,13 +282,13 @@ impl<const D: usize, F: VectorField<D>> FdePullback<'_, D, F> {
             Tape::Replay(tr) => {
                 let disc = self.opts.discretise(self.opts.alpha, grid);
                 let (y0, params) = match self.method {
-                    Method::PaperAdjoint => paper::backward(self.field, &disc, &tr, grid, history, &g, &mut stats),
+                    Method::PaperAdjoint => paper::backward(field, &disc, &tr, grid, history, &g, &mut stats),
                     Method::ContinuousAdjoint { .. } => {
-                        fde_continuous::backward(self.field, self.opts.alpha, &tr, grid, &g, &mut stats)
+                        fde_continuous::backward(field, self.opts.alpha, &tr, grid, &g, &mut stats)
                     }
                     Method::Checkpointed { segments } => {
                         let replay = fde_checkpoint::Replay { disc: &disc, grid, history, segments };
-                        fde_checkpoint::backward(self.field, replay, &tr, &g, &mut stats)
+                        fde_checkpoint::backward(field, replay, &tr, &g, &mut stats)
                     }
                     _ => unreachable!(
                         "Replay tapes only for the paper, continuous and checkpointed methods; this is a bug"

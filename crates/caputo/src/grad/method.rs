@@ -16,8 +16,10 @@
 use crate::error::{Error, Result};
 use crate::fde::{History, Scheme};
 
-/// How to differentiate through a solve.
-#[derive(Debug, Clone, PartialEq)]
+/// How to differentiate through a solve. Serialised by its CLI name ([`Method::name`]):
+/// `"discrete-adjoint"`, `{"checkpointed": {"segments": 4}}`, ….
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "kebab-case")]
 pub enum Method {
     /// Backpropagation through every step with Burn's autodiff.
     Direct,

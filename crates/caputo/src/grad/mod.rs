@@ -5,6 +5,8 @@
 //! inside a bigger Burn model: the forward pass returns the outputs and a pullback; the
 //! pullback takes `∂L/∂y(t_k)` for every output time and returns `∂L/∂y0` and the field's
 //! parameter gradients as Burn [`GradientsParams`], which Burn's optimizers take directly.
+//! [`node`] wraps a pullback into one custom node of Burn's autodiff graph, so that a solve is
+//! one call inside a model's `forward` and `loss.backward()` runs the method.
 //!
 //! | method | exact? | memory | applies to |
 //! |---|---|---|---|
@@ -23,6 +25,7 @@ pub mod fde;
 pub mod fde_checkpoint;
 pub mod fde_continuous;
 mod method;
+pub mod node;
 pub mod ode;
 pub mod paper;
 pub mod symplectic;
@@ -34,9 +37,9 @@ use crate::error::Result;
 use crate::stats::Stats;
 
 pub use block::{combine, pull_through};
-pub use fde::{FdePullback, fde_forward};
+pub use fde::{FdePullback, fde_forward, fde_forward_owned};
 pub use method::{Method, SolveKind};
-pub use ode::{OdePullback, ode_forward};
+pub use ode::{OdePullback, ode_forward, ode_forward_owned};
 
 /// What a pullback returns.
 #[derive(Debug)]

@@ -1,5 +1,7 @@
 //! The pullback of an ODE solve, for every gradient method.
 
+use std::borrow::Cow;
+
 use burn::tensor::Tensor;
 
 use super::{Grads, Method, Pullback, SolveKind};
@@ -26,7 +28,8 @@ pub(crate) enum Tape<const D: usize> {
 
 /// The pullback of an ODE solve: call [`OdePullback::backward`] with `∂L/∂y(t_k)`.
 pub struct OdePullback<'a, const D: usize, F: VectorField<D>> {
-    pub(crate) field: &'a F,
+    /// Borrowed ([`ode_forward`]) or owned ([`ode_forward_owned`]).
+    pub(crate) field: Cow<'a, F>,
     pub(crate) tab: ButcherTableau,
     pub(crate) method: Method,
     pub(crate) t: Vec<f64>,
@@ -97,6 +100,34 @@ pub fn ode_forward<'a, const D: usize, F: VectorField<D>>(
     control: &StepControl,
     method: &Method,
 ) -> Result<(Solution<D>, OdePullback<'a, D, F>)> {
+    forward(Cow::Borrowed(field), y0, t, tab, control, method)
+}
+
+/// [`ode_forward`] with a pullback that owns the field (a `'static` pullback, which a custom
+/// autodiff node stores: [`super::node`]).
+///
+/// # Errors
+/// As [`ode_forward`].
+pub fn ode_forward_owned<const D: usize, F: VectorField<D> + 'static>(
+    field: F,
+    y0: Tensor<D>,
+    t: &[f64],
+    tab: &ButcherTableau,
+    control: &StepControl,
+    method: &Method,
+) -> Result<(Solution<D>, OdePullback<'static, D, F>)> {
+    forward(Cow::Owned(field), y0, t, tab, control, method)
+}
+
+fn forward<'a, const D: usize, F: VectorField<D>>(
+    owner: Cow<'a, F>,
+    y0: Tensor<D>,
+    t: &[f64],
+    tab: &ButcherTableau,
+    control: &StepControl,
+    method: &Method,
+) -> Result<(Solution<D>, OdePullback<'a, D, F>)> {
+    let field: &F = &owner;
     method.supports(SolveKind::Ode)?;
     validate_times(t)?;
     control.validate()?;
@@ -146,7 +177,7 @@ pub fn ode_forward<'a, const D: usize, F: VectorField<D>>(
         }
     };
     let sol = Solution { t: t[..outputs.len()].to_vec(), y: outputs, stats, stop };
-    let pb = OdePullback { field, tab: tab.clone(), method: method.clone(), t: t.to_vec(), dims, tape, stats };
+    let pb = OdePullback { field: owner, tab: tab.clone(), method: method.clone(), t: t.to_vec(), dims, tape, stats };
     Ok((sol, pb))
 }
 
@@ -161,11 +192,12 @@ impl<const D: usize, F: VectorField<D>> OdePullback<'_, D, F> {
         check_cotangents(cotangents, n_out, self.dims)?;
         let g: Vec<Tensor<D>> = cotangents.iter().map(|c| c.clone().inner()).collect();
         let mut stats = self.stats;
+        let field: &F = &self.field;
         let (y0, params) = match self.tape {
-            Tape::Graph { y0, outputs } => super::direct::backward(self.field, y0, &outputs, &g),
-            Tape::States(tr) => super::symplectic::backward(self.field, &self.tab, &tr, &g, &mut stats),
+            Tape::Graph { y0, outputs } => super::direct::backward(field, y0, &outputs, &g),
+            Tape::States(tr) => super::symplectic::backward(field, &self.tab, &tr, &g, &mut stats),
             Tape::Checkpoints { tr, every } => {
-                super::checkpoint::ode_backward(self.field, &self.tab, &tr, every, &g, &mut stats)?
+                super::checkpoint::ode_backward(field, &self.tab, &tr, every, &g, &mut stats)?
             }
             Tape::Outputs(tr) => {
                 let Method::ContinuousAdjoint { rtol, atol } = self.method else {
@@ -173,7 +205,7 @@ impl<const D: usize, F: VectorField<D>> OdePullback<'_, D, F> {
                 };
                 {
                     let tol = super::continuous::Tolerance { rtol, atol };
-                    super::continuous::ode_backward(self.field, &self.tab, &tr, &self.t, &g, tol, &mut stats)?
+                    super::continuous::ode_backward(field, &self.tab, &tr, &self.t, &g, tol, &mut stats)?
                 }
             }
         };

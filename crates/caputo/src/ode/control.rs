@@ -4,7 +4,9 @@ use crate::error::{Error, Result};
 pub use crate::times::validate_times;
 
 /// How the solver chooses its steps (orthogonal to the tableau and to the gradient method).
-#[derive(Debug, Clone, PartialEq)]
+/// Serialised as `{"fixed": {"n_steps": N}}` or `{"adaptive": {…}}`.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum StepControl {
     /// `n_steps` uniform steps over `[t0, t_end]`; output times that fall between grid points
     /// are added as extra grid points, so every output is a step endpoint.
@@ -18,7 +20,7 @@ pub enum StepControl {
 }
 
 /// Settings of the adaptive PI controller.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Adaptive {
     /// Relative tolerance.
     pub rtol: f64,
