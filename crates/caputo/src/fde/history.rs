@@ -65,7 +65,7 @@ pub struct RowStore {
     tail: Vec<Tensor<1>>,
     len: usize,
     /// The host buffer of plain CPU rows (then `blocks` and `tail` stay empty).
-    host: Option<HostRows>,
+    host: Option<Box<HostRows>>,
 }
 
 /// Plain CPU rows in one buffer (see [`RowStore`]).
@@ -175,7 +175,7 @@ impl RowStore {
     /// Appends a row.
     pub fn push(&mut self, row: Tensor<1>) {
         if self.len == 0 {
-            self.host = HostRows::for_row(&row);
+            self.host = HostRows::for_row(&row).map(Box::new);
         }
         if let Some(h) = &mut self.host {
             h.push(row);
