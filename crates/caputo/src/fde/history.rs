@@ -54,7 +54,7 @@ impl History {
 ///
 /// Plain (graph-free) rows on the CPU device are kept instead in one contiguous host buffer,
 /// `[len × numel]` in the rows' own float type, and a weighted sum is one pass over it
-/// accumulated in f64 ([`HostRows`]): on the CPU a step's sum is then one loop and two tensor
+/// accumulated in f64: on the CPU a step's sum is then one loop and two tensor
 /// conversions instead of a matrix product per block (the `lv-mlp` FDE gradient spent 77 % of
 /// its time in the block products' set-up). Rows on an autodiff device (`Direct`) or another
 /// device keep the blocked tensors, so GPU histories stay on the GPU.
