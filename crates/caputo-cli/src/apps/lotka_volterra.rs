@@ -31,13 +31,15 @@
 //! # The fit
 //!
 //! Loss: the mean squared error over all observation times and both components,
-//! `L = 1/(2K) Σ_k |y(t_k) − y_k^obs|²`; its cotangents `∂L/∂y(t_k) = (y(t_k) − y_k^obs)/K`
-//! go to the solve's pullback ([`caputo::grad::fde_forward`]). Parameters are kept positive by
+//! `L = 1/(2K) Σ_k |y(t_k) − y_k^obs|²`, built with Burn ops on the outputs of the solve, which
+//! is one autodiff node ([`caputo::grad::node::fde`]): `loss.backward()` runs the gradient
+//! method (`--method`) inside Burn's backward pass. Parameters are kept positive by
 //! optimising their **logarithms** (`θ = exp(φ)`; Adam's step of `lr` in φ is a relative step
-//! of about `lr` in θ); a learned α (`--learn-alpha`, discrete adjoint only: it uses the
-//! pullback's `∂L/∂α`) is optimised as `α = sigmoid(s) ∈ (0, 1)`. The initial guess is the
-//! truth times `(1.3, 0.7, 1.4, 0.75)` (or `--init a,b,c,d`); a learned α starts at
-//! `(α + 1)/2` for generated data and at `--alpha` for `--data` (or `--alpha-init`).
+//! of about `lr` in θ); a learned α (`--learn-alpha`, discrete adjoint only: it gives
+//! `∂L/∂α`) is optimised as `α = sigmoid(s) ∈ (0, 1)` (Burn's `sigmoid`, so Burn chains
+//! `dα/ds`). The initial guess is the truth times `(1.3, 0.7, 1.4, 0.75)` (or
+//! `--init a,b,c,d`); a learned α starts at `(α + 1)/2` for generated data and at `--alpha`
+//! for `--data` (or `--alpha-init`).
 //! Optimiser: Adam (`burn::optim::AdamConfig`, ε = 1e-8, β₁ = 0.9, **β₂ = 0.9** by default,
 //! `--beta2`), learning rate `--lr` (default 0.05) multiplied by `--lr-decay` (default 0.995)
 //! after every epoch, `--epochs` full-batch steps (default 800).
@@ -67,14 +69,14 @@ use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use burn::module::{Module, Param};
+use burn::optim::GradientsParams;
 use burn::tensor::Tensor;
 use caputo::VectorField;
 use caputo::fde::{FdeSolve, History, Scheme, scheme, solve};
-use caputo::grad::Method;
-use caputo::grad::fde_forward;
+use caputo::grad::{Method, node};
 use caputo::nn::MlpField;
 use caputo::problems::LotkaVolterra;
-use caputo::tensor::{from_vec, to_vec};
+use caputo::tensor::{from_vec, scalar, to_vec};
 use caputo::testkit::f64_device;
 use rand::SeedableRng;
 use rand_chacha::ChaCha8Rng;
@@ -398,8 +400,9 @@ pub fn parse_observations(path: &Path, text: &str) -> Result<Observations, DataE
 ///
 /// `f(x, y) = (a x − b x y, −c y + d x y) + MLP(x, y)`, `(a, b, c, d) = exp(log_theta)`. The
 /// order `α = sigmoid(alpha_logit)` is part of the module (so Adam, checkpoints and the
-/// optimizer state treat it like any parameter) but not of `f`: its gradient comes from the
-/// solve's pullback (`Grads::alpha`) and is registered by [`LvObjective`].
+/// optimizer state treat it like any parameter) but not of `f`: with `--learn-alpha`,
+/// `sigmoid(alpha_logit)` is the solve node's order input, and `loss.backward()` gives its
+/// gradient ([`Problem::loss_and_grads`]).
 #[derive(Module, Debug)]
 pub struct LvField {
     /// `ln(a, b, c, d)`.
@@ -462,20 +465,46 @@ impl LvField {
     }
 }
 
+/// `f(x, y) = (a x − b x y, −c y + d x y) + MLP(x, y)` with `(a, b, c, d) = exp(log_theta)`.
+fn lv_eval(log_theta: &Param<Tensor<1>>, correction: &Option<MlpField>, t: f64, y: Tensor<1>) -> Tensor<1> {
+    let p = log_theta.val().exp();
+    let coef = |i: usize| p.clone().narrow(0, i, 1);
+    let x = y.clone().narrow(0, 0, 1);
+    let z = y.clone().narrow(0, 1, 1);
+    // dx = x (a − b z), dz = z (d x − c)
+    let dx = x.clone() * (coef(0) - coef(1) * z.clone());
+    let dz = z * (coef(3) * x - coef(2));
+    let f = Tensor::cat(vec![dx, dz], 0);
+    match correction {
+        Some(mlp) => f + mlp.eval(t, y),
+        None => f,
+    }
+}
+
 impl VectorField<1> for LvField {
     fn eval(&self, t: f64, y: Tensor<1>) -> Tensor<1> {
-        let p = self.log_theta.val().exp();
-        let coef = |i: usize| p.clone().narrow(0, i, 1);
-        let x = y.clone().narrow(0, 0, 1);
-        let z = y.clone().narrow(0, 1, 1);
-        // dx = x (a − b z), dz = z (d x − c)
-        let dx = x.clone() * (coef(0) - coef(1) * z.clone());
-        let dz = z * (coef(3) * x - coef(2));
-        let f = Tensor::cat(vec![dx, dz], 0);
-        match &self.correction {
-            Some(mlp) => f + mlp.eval(t, y),
-            None => f,
-        }
+        lv_eval(&self.log_theta, &self.correction, t, y)
+    }
+}
+
+/// The field of an [`LvField`] without its order: the parameters the solve node packs (the
+/// same [`Param`]s, so the same ids and graph nodes). A learned order reaches the node as its
+/// own input, and an order that is not learned stays out of the graph (no gradient for it).
+#[derive(Module, Debug)]
+struct LvDynamics {
+    log_theta: Param<Tensor<1>>,
+    correction: Option<MlpField>,
+}
+
+impl VectorField<1> for LvDynamics {
+    fn eval(&self, t: f64, y: Tensor<1>) -> Tensor<1> {
+        lv_eval(&self.log_theta, &self.correction, t, y)
+    }
+}
+
+impl LvField {
+    fn dynamics(&self) -> LvDynamics {
+        LvDynamics { log_theta: self.log_theta.clone(), correction: self.correction.clone() }
     }
 }
 
@@ -548,40 +577,36 @@ impl Problem {
     }
 
     /// Loss and gradients (log-parameters, MLP, and α when learned) at `model`.
+    ///
+    /// One Burn training step: the solve is one autodiff node ([`node::fde`]) whose backward
+    /// pass is the configured gradient method; the loss is built with Burn ops on its outputs,
+    /// and `loss.backward()` gives every gradient, `∂L/∂s` of a learned order `α = sigmoid(s)`
+    /// through Burn's own `sigmoid` backward.
     pub fn loss_and_grads(&self, model: &LvField) -> anyhow::Result<StepOutput> {
-        let dev = f64_device().inner();
+        let dev = f64_device();
         let alpha = self.current_alpha(model);
-        let scheme = self.scheme(alpha)?;
-        let (sol, pb) = fde_forward(
-            model,
-            from_vec(self.y0.to_vec(), [2], &dev),
-            &FdeSolve::new(alpha, &self.obs.t, self.steps).with_scheme(scheme.clone()).with_history(History::Dense),
-            &self.method,
-        )?;
-        let ys: Vec<[f64; 2]> = sol
-            .y
-            .iter()
-            .map(|y| {
-                let v = to_vec(y.clone());
-                [v[0], v[1]]
-            })
-            .collect();
-        let (loss, g) = self.loss(&ys);
-        let cot: Vec<Tensor<1>> = g.iter().map(|c| from_vec(c.to_vec(), [2], &dev)).collect();
-        let r = pb.backward(&cot)?;
-        let mut grads = r.params;
-        if self.learn_alpha {
-            let ga = r.alpha.ok_or_else(|| {
+        let opts =
+            FdeSolve::new(alpha, &self.obs.t, self.steps).with_scheme(self.scheme(alpha)?).with_history(History::Dense);
+        let alpha_t = if self.learn_alpha {
+            node::trainable_alpha(&opts, &self.method).map_err(|_| {
                 InputError(format!(
                     "--learn-alpha needs ∂L/∂α, which method {} does not give; use --method discrete-adjoint",
                     self.method.name()
                 ))
             })?;
-            // α = sigmoid(s): dα/ds = α(1 − α).
-            let gs = ga * alpha * (1.0 - alpha);
-            grads.register::<1>(model.alpha_logit.id, from_vec(vec![gs], [1], &dev));
-        }
-        Ok(StepOutput { loss, grads })
+            Some(burn::tensor::activation::sigmoid(model.alpha_logit.val()))
+        } else {
+            None
+        };
+        let y0 = from_vec(self.y0.to_vec(), [2], &dev.clone().inner());
+        let out = node::fde(&model.dynamics(), y0, alpha_t, &opts, &self.method)?;
+        // L = 1/(2K) Σ_k |y(t_k) − obs_k|².
+        let k = out.len();
+        let obs = from_vec(self.obs.y[..k].iter().flatten().copied().collect(), [k, 2], &dev);
+        let r = out.stacked::<2>() - obs;
+        let loss = (r.clone() * r).sum() * (0.5 / k as f64);
+        let value = scalar(loss.clone().inner());
+        Ok(StepOutput { loss: value, grads: GradientsParams::from_grads(loss.backward(), model) })
     }
 }
 
