@@ -8,6 +8,7 @@
 # Runs alternate (before, after, before, …) so that load from other processes hits both; each
 # line is one `caputo bench` record with "build": "before"|"after" and "repeat" added. The
 # workloads are issue 16's targets (release, one thread unless stated, f32, T = 10).
+# AFTER_FLAGS (e.g. --breakdown) go to the after build only (the before build may lack them).
 set -euo pipefail
 BEFORE=$1
 AFTER=$2
@@ -25,9 +26,10 @@ for rep in $(seq 1 "$REPEATS"); do
     flags=${c#*|}
     for build in before after; do
       bin=$BEFORE
-      [ "$build" = after ] && bin=$AFTER
+      extra=""
+      if [ "$build" = after ]; then bin=$AFTER; extra=${AFTER_FLAGS:-}; fi
       # shellcheck disable=SC2086
-      line=$("$bin" bench $flags --dtype f32 | head -1)
+      line=$("$bin" bench $flags --dtype f32 $extra | head -1)
       echo "${line%\}},\"case\":\"$name\",\"build\":\"$build\",\"repeat\":$rep}"
     done
   done

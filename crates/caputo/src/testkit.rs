@@ -156,6 +156,7 @@ pub fn fde_grads<F: crate::field::VectorField<1>>(
 pub struct CountingAllocator {
     current: std::sync::atomic::AtomicUsize,
     peak: std::sync::atomic::AtomicUsize,
+    count: std::sync::atomic::AtomicUsize,
 }
 
 impl CountingAllocator {
@@ -170,13 +171,22 @@ impl CountingAllocator {
     /// let layout = Layout::from_size_align(1024, 8).unwrap();
     /// // SAFETY: the layout has a non-zero size; the pointer is freed with the same layout.
     /// let p = unsafe { a.alloc(layout) };
-    /// assert_eq!((a.current(), a.peak()), (1024, 1024));
+    /// assert_eq!((a.current(), a.peak(), a.allocations()), (1024, 1024, 1));
     /// unsafe { a.dealloc(p, layout) };
     /// assert_eq!((a.current(), a.peak()), (0, 1024));
     /// assert_eq!(a.reset_peak(), 0);
     /// ```
     pub const fn new() -> Self {
-        Self { current: std::sync::atomic::AtomicUsize::new(0), peak: std::sync::atomic::AtomicUsize::new(0) }
+        Self {
+            current: std::sync::atomic::AtomicUsize::new(0),
+            peak: std::sync::atomic::AtomicUsize::new(0),
+            count: std::sync::atomic::AtomicUsize::new(0),
+        }
+    }
+    /// Allocations (and growing reallocations) so far: for "no allocation per call" claims,
+    /// where freed memory would not show in the byte counts.
+    pub fn allocations(&self) -> usize {
+        self.count.load(std::sync::atomic::Ordering::Relaxed)
     }
     /// Live bytes now.
     pub fn current(&self) -> usize {
@@ -207,6 +217,7 @@ unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
         use std::sync::atomic::Ordering::Relaxed;
         // SAFETY: forwarded with the caller's layout.
         let p = unsafe { std::alloc::System.alloc(layout) };
+        self.count.fetch_add(1, Relaxed);
         if !p.is_null() {
             let now = self.current.fetch_add(layout.size(), Relaxed) + layout.size();
             self.peak.fetch_max(now, Relaxed);
@@ -222,6 +233,7 @@ unsafe impl std::alloc::GlobalAlloc for CountingAllocator {
         use std::sync::atomic::Ordering::Relaxed;
         // SAFETY: forwarded with the caller's arguments.
         let p = unsafe { std::alloc::System.realloc(ptr, layout, new_size) };
+        self.count.fetch_add(1, Relaxed);
         if !p.is_null() {
             if new_size > layout.size() {
                 let now = self.current.fetch_add(new_size - layout.size(), Relaxed) + new_size - layout.size();

@@ -52,7 +52,7 @@ impl History {
 
 /// Rows in contiguous blocks, oldest first.
 ///
-/// Plain (graph-free) rows on the CPU device are kept instead in one contiguous host buffer,
+/// Small plain (graph-free) rows on the CPU device are kept instead in one contiguous host buffer,
 /// `[len × numel]` in the rows' own float type, and a weighted sum is one pass over it
 /// accumulated in f64: on the CPU a step's sum is then one loop and two tensor
 /// conversions instead of a matrix product per block (the `lv-mlp` FDE gradient spent 77 % of
@@ -67,6 +67,11 @@ pub struct RowStore {
     /// The host buffer of plain CPU rows (then `blocks` and `tail` stay empty).
     host: Option<Box<HostRows>>,
 }
+
+/// The largest row (elements) kept in the host buffer. Larger rows (a `[128, 64]` state)
+/// stay in blocked tensors: there a step's sum is bandwidth-bound and Burn's block products
+/// (gemm) beat one axpy pass per row (`wide` FDE gradient, N = 1600: 11 s blocked, 30 s host).
+const HOST_MAX_NUMEL: usize = 1024;
 
 /// Plain CPU rows in one buffer (see [`RowStore`]).
 #[derive(Debug, Clone)]
@@ -87,7 +92,7 @@ impl HostRows {
     /// A host buffer for rows like `row`, if it is a plain f32/f64 tensor on the CPU device.
     fn for_row(row: &Tensor<1>) -> Option<Self> {
         let device = row.device();
-        if row.is_autodiff() || device != Device::flex() {
+        if row.is_autodiff() || device != Device::flex() || row.dims()[0] > HOST_MAX_NUMEL {
             return None;
         }
         let data = match row.dtype() {
