@@ -15,12 +15,17 @@
 //! or an autodiff graph. [`Evaluator`] uses it when it is there (and the state's dtype and
 //! shape fit); otherwise it uses Burn's autodiff. `nn::MlpField` has one.
 
-use std::sync::Arc;
+mod fused;
+
+pub(crate) use fused::{FlatBuf, FlatGrads, HostFloat, fused_eval, fused_vjp, register_sum};
+pub use fused::{FusedField, FusedKernel, ParamLayout, ParamSlot};
 
 use crate::stats::breakdown::{self, Part};
-use burn::module::{Devices, Module, ModuleMapper, ModuleVisitor, Param, ParamId};
+use std::sync::Arc;
+
+use burn::module::{Devices, Module, ModuleMapper, ModuleVisitor};
 use burn::optim::{GradientsAccumulator, GradientsParams};
-use burn::tensor::{DType, Device, Element, Tensor, TensorData};
+use burn::tensor::{DType, Device, Tensor, TensorData};
 
 /// The right-hand side `f(t, y; θ)` of `D^α y = f(t, y; θ)` (or `y' = f` when α = 1).
 ///
@@ -50,114 +55,6 @@ pub trait VectorField<const D: usize>: Module {
     /// `fused_eval_and_vjp_equal_burn_autodiff_in_f64` in `tests/fused.rs`).
     fn fused(&self) -> Option<FusedField<D>> {
         None
-    }
-}
-
-/// A field's fused kernel, in the float type of its parameters. [`Evaluator`] runs it on
-/// states of the same dtype only.
-pub enum FusedField<const D: usize> {
-    /// Computes in `f32`.
-    F32(Box<dyn FusedKernel<D, f32>>),
-    /// Computes in `f64`.
-    F64(Box<dyn FusedKernel<D, f64>>),
-}
-
-impl<const D: usize> std::fmt::Debug for FusedField<D> {
-    fn fmt(&self, fmt: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        match self {
-            Self::F32(_) => fmt.write_str("FusedField::F32"),
-            Self::F64(_) => fmt.write_str("FusedField::F64"),
-        }
-    }
-}
-
-impl<const D: usize> FusedField<D> {
-    /// The dtype the kernel computes in.
-    pub fn dtype(&self) -> DType {
-        match self {
-            Self::F32(_) => DType::F32,
-            Self::F64(_) => DType::F64,
-        }
-    }
-}
-
-/// `f(t, y)` and the vector–Jacobian product of one field on contiguous, row-major host
-/// buffers of `T` (the state's elements in the order of `Tensor::into_data`). `f` has the
-/// state's shape. The kernel may keep workspaces between calls (hence `&mut self`) but no
-/// state that changes results: every call depends on its arguments only.
-pub trait FusedKernel<const D: usize, T>: Send + Sync {
-    /// Where each parameter's `aᵀ∂f/∂θ` lives in the flat buffer of [`Self::vjp`].
-    fn layout(&self) -> &Arc<ParamLayout>;
-    /// Whether the kernel handles states of this shape (otherwise the caller uses Burn).
-    fn accepts(&self, shape: [usize; D]) -> bool;
-    /// Writes `f(t, y)` into `f` (`y.len() == f.len()`, the shape's element count).
-    fn eval(&mut self, t: f64, shape: [usize; D], y: &[T], f: &mut [T]);
-    /// Writes `aᵀ∂f/∂y` into `a_dfdy` and **adds** `aᵀ∂f/∂θ` to `theta_bar` (laid out as
-    /// [`Self::layout`] says); writes `f(t, y)` into `f` when given (the forward pass
-    /// computes it anyway).
-    #[allow(clippy::too_many_arguments)]
-    fn vjp(
-        &mut self,
-        t: f64,
-        shape: [usize; D],
-        y: &[T],
-        a: &[T],
-        f: Option<&mut [T]>,
-        a_dfdy: &mut [T],
-        theta_bar: &mut [T],
-    );
-}
-
-/// One parameter's place in a fused kernel's flat gradient buffer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct ParamSlot {
-    /// The parameter's id (the key of its entry in [`GradientsParams`]).
-    pub id: ParamId,
-    /// Its shape (row-major in the buffer).
-    pub shape: Vec<usize>,
-    /// Offset of its first element.
-    pub offset: usize,
-    /// Whether Burn would report a gradient for it (on an autodiff device with
-    /// `require_grad`); untracked slots are computed but left out of [`ParamGrads::finish`],
-    /// as Burn leaves them out.
-    pub tracked: bool,
-}
-
-/// The layout of a fused kernel's flat parameter-gradient buffer: which parameter lives
-/// where, and the device its gradient tensor goes to (the parameters' plain device, as
-/// Burn's `GradientsParams::from_grads` does).
-#[derive(Debug, Clone)]
-pub struct ParamLayout {
-    slots: Vec<ParamSlot>,
-    len: usize,
-    device: Device,
-}
-
-impl ParamLayout {
-    /// An empty layout whose gradients go to `device` (made plain).
-    pub fn new(device: &Device) -> Self {
-        Self { slots: vec![], len: 0, device: device.clone().inner() }
-    }
-    /// Appends a parameter; returns its offset.
-    pub fn push<const R: usize>(&mut self, p: &Param<Tensor<R>>) -> usize {
-        let v = p.val();
-        let shape = v.dims().to_vec();
-        let offset = self.len;
-        self.len += shape.iter().product::<usize>();
-        self.slots.push(ParamSlot { id: p.id, shape, offset, tracked: v.is_require_grad() });
-        offset
-    }
-    /// The slots in the order pushed.
-    pub fn slots(&self) -> &[ParamSlot] {
-        &self.slots
-    }
-    /// Total number of elements.
-    pub fn len(&self) -> usize {
-        self.len
-    }
-    /// `true` without parameters.
-    pub fn is_empty(&self) -> bool {
-        self.len == 0
     }
 }
 
@@ -246,17 +143,6 @@ pub struct ParamGrads<M: Module> {
     flat: Vec<FlatGrads>,
 }
 
-/// One fused kernel's running sum.
-struct FlatGrads {
-    layout: Arc<ParamLayout>,
-    buf: FlatBuf,
-}
-
-enum FlatBuf {
-    F32(Vec<f32>),
-    F64(Vec<f64>),
-}
-
 impl<M: Module> Default for ParamGrads<M> {
     fn default() -> Self {
         Self { acc: GradientsAccumulator::new(), empty: true, flat: vec![] }
@@ -321,136 +207,6 @@ impl<M: Module> ParamGrads<M> {
         }
         gp
     }
-}
-
-/// Registers `data` as `id`'s gradient, added to the one already there.
-fn register_sum(gp: &mut GradientsParams, id: ParamId, data: TensorData, device: &Device) {
-    fn go<const R: usize>(gp: &mut GradientsParams, id: ParamId, data: TensorData, device: &Device) {
-        let dtype = data.dtype();
-        let t = Tensor::<R>::from_data(data, (device, dtype));
-        let t = match gp.remove::<R>(id) {
-            Some(old) => old + t,
-            None => t,
-        };
-        gp.register(id, t);
-    }
-    match data.rank() {
-        1 => go::<1>(gp, id, data, device),
-        2 => go::<2>(gp, id, data, device),
-        3 => go::<3>(gp, id, data, device),
-        4 => go::<4>(gp, id, data, device),
-        5 => go::<5>(gp, id, data, device),
-        6 => go::<6>(gp, id, data, device),
-        r => panic!("parameter of rank {r} in a fused layout (ranks 1 to 6 are supported); this is a bug"),
-    }
-}
-
-/// The host float types fused kernels compute in.
-trait HostFloat: Element + Copy + Default {
-    const DTYPE: DType;
-    fn kernel<const D: usize>(f: &mut FusedField<D>) -> Option<&mut dyn FusedKernel<D, Self>>;
-    fn zeroed_buf(n: usize) -> FlatBuf;
-    fn buf(b: &FlatBuf) -> Option<&Vec<Self>>;
-    fn buf_mut(b: &mut FlatBuf) -> Option<&mut Vec<Self>>;
-}
-
-impl HostFloat for f32 {
-    const DTYPE: DType = DType::F32;
-    fn kernel<const D: usize>(f: &mut FusedField<D>) -> Option<&mut dyn FusedKernel<D, Self>> {
-        match f {
-            FusedField::F32(k) => Some(k.as_mut()),
-            FusedField::F64(_) => None,
-        }
-    }
-    fn zeroed_buf(n: usize) -> FlatBuf {
-        FlatBuf::F32(vec![0.0; n])
-    }
-    fn buf(b: &FlatBuf) -> Option<&Vec<Self>> {
-        match b {
-            FlatBuf::F32(v) => Some(v),
-            FlatBuf::F64(_) => None,
-        }
-    }
-    fn buf_mut(b: &mut FlatBuf) -> Option<&mut Vec<Self>> {
-        match b {
-            FlatBuf::F32(v) => Some(v),
-            FlatBuf::F64(_) => None,
-        }
-    }
-}
-
-impl HostFloat for f64 {
-    const DTYPE: DType = DType::F64;
-    fn kernel<const D: usize>(f: &mut FusedField<D>) -> Option<&mut dyn FusedKernel<D, Self>> {
-        match f {
-            FusedField::F64(k) => Some(k.as_mut()),
-            FusedField::F32(_) => None,
-        }
-    }
-    fn zeroed_buf(n: usize) -> FlatBuf {
-        FlatBuf::F64(vec![0.0; n])
-    }
-    fn buf(b: &FlatBuf) -> Option<&Vec<Self>> {
-        match b {
-            FlatBuf::F64(v) => Some(v),
-            FlatBuf::F32(_) => None,
-        }
-    }
-    fn buf_mut(b: &mut FlatBuf) -> Option<&mut Vec<Self>> {
-        match b {
-            FlatBuf::F64(v) => Some(v),
-            FlatBuf::F32(_) => None,
-        }
-    }
-}
-
-/// A state's elements and where its results go back to.
-struct Host<const D: usize> {
-    shape: [usize; D],
-    device: Device,
-    data: TensorData,
-}
-
-impl<const D: usize> Host<D> {
-    fn read(y: Tensor<D>) -> Self {
-        let shape = y.dims();
-        // Results live on the plain device, as Burn's VJP returns them.
-        let device = y.device().inner();
-        Self { shape, device, data: y.into_data() }
-    }
-    fn slice<T: HostFloat>(&self) -> &[T] {
-        self.data.as_slice::<T>().expect("state of the kernel's dtype; this is a bug")
-    }
-    fn tensor<T: HostFloat>(&self, v: Vec<T>) -> Tensor<D> {
-        Tensor::from_data(TensorData::new(v, self.shape), (&self.device, T::DTYPE))
-    }
-}
-
-fn fused_eval<const D: usize, T: HostFloat>(k: &mut dyn FusedKernel<D, T>, t: f64, y: Tensor<D>) -> Tensor<D> {
-    let y = Host::read(y);
-    let ys = y.slice::<T>();
-    let mut f = vec![T::default(); ys.len()];
-    k.eval(t, y.shape, ys, &mut f);
-    y.tensor(f)
-}
-
-fn fused_vjp<const D: usize, T: HostFloat, M: Module>(
-    k: &mut dyn FusedKernel<D, T>,
-    t: f64,
-    y: Tensor<D>,
-    a: Tensor<D>,
-    grads: &mut ParamGrads<M>,
-    want_f: bool,
-) -> (Option<Tensor<D>>, Tensor<D>) {
-    let y = Host::read(y);
-    let a = a.into_data();
-    let (ys, av) = (y.slice::<T>(), a.as_slice::<T>().expect("cotangent of the state's dtype; this is a bug"));
-    assert_eq!(ys.len(), av.len(), "VJP: the cotangent's size differs from the state's; this is a bug");
-    let mut a_dfdy = vec![T::default(); ys.len()];
-    let mut f = if want_f { Some(vec![T::default(); ys.len()]) } else { None };
-    let theta_bar = grads.flat_mut::<T>(k.layout());
-    k.vjp(t, y.shape, ys, av, f.as_deref_mut(), &mut a_dfdy, theta_bar);
-    (f.map(|f| y.tensor(f)), y.tensor(a_dfdy))
 }
 
 /// Evaluates a field on behalf of a solver, with counts: through the field's fused kernel
