@@ -11,7 +11,7 @@ use burn::tensor::{DType, Device, Element, Tensor, TensorData};
 
 use super::ParamGrads;
 
-/// A field's fused kernel, in the float type of its parameters. [`Evaluator`] runs it on
+/// A field's fused kernel, in the float type of its parameters. [`Evaluator`](super::Evaluator) runs it on
 /// states of the same dtype only.
 pub enum FusedField<const D: usize> {
     /// Computes in `f32`.
