@@ -20,19 +20,6 @@ use caputo::activation::{self, Activation};
 
 const SHAPE: [usize; 2] = [128, 256];
 
-fn burn_op<const D: usize>(act: Activation, x: Tensor<D>) -> Tensor<D> {
-    use burn::tensor::activation as b;
-    match act {
-        Activation::Identity => x,
-        Activation::Tanh => x.tanh(),
-        Activation::Sigmoid => b::sigmoid(x),
-        Activation::Softplus => b::softplus(x, 1.0),
-        Activation::Relu => b::relu(x),
-        Activation::Gelu => b::gelu(x),
-        Activation::Silu => b::silu(x),
-    }
-}
-
 /// Median over 7 batches of `reps` calls, in ns per element.
 fn time(reps: usize, mut f: impl FnMut()) -> f64 {
     time_pair(reps, &mut f, &mut || {}).0
@@ -94,7 +81,7 @@ fn table(dtype: DType, reps: usize) {
         // A fresh (unshared) input each call, as a layer's output is: both Burn's op and
         // `apply` then work in place. The time to make it (`base`) is subtracted.
         let fresh = || black_box(x.clone().mul_scalar(1.0));
-        let (burn, ours) = time_pair(reps, &mut || drop(black_box(burn_op(act, fresh()))), &mut || {
+        let (burn, ours) = time_pair(reps, &mut || drop(black_box(activation::with_burn(act, fresh()))), &mut || {
             drop(black_box(activation::apply(act, fresh())))
         });
         let (burn, ours) = (burn - base, ours - base);
@@ -129,8 +116,9 @@ fn table(dtype: DType, reps: usize) {
             let g = (f(xa.clone()) * w.clone()).sum().backward();
             drop(black_box(xa.grad(&g)));
         };
-        let (burn_ad, ours_ad) =
-            time_pair(reps / 4 + 1, &mut || grad(&|t| burn_op(act, t)), &mut || grad(&|t| activation::apply(act, t)));
+        let (burn_ad, ours_ad) = time_pair(reps / 4 + 1, &mut || grad(&|t| activation::with_burn(act, t)), &mut || {
+            grad(&|t| activation::apply(act, t))
+        });
         println!(
             "{:<9} {burn:>10.2} {ours:>10.2} {kernel:>8.2} {libm:>8} {:>6.1}x | {burn_ad:>12.2} {ours_ad:>12.2} {:>6.1}x",
             act.name(),

@@ -427,19 +427,6 @@ fn vjp_in_place_is_the_cotangent_times_the_derivative() {
 
 // ---------------------------------------------------------------- Burn tensors
 
-fn burn_reference<const D: usize>(act: Activation, x: Tensor<D>) -> Tensor<D> {
-    use burn::tensor::activation as b;
-    match act {
-        Activation::Identity => x,
-        Activation::Tanh => x.tanh(),
-        Activation::Sigmoid => b::sigmoid(x),
-        Activation::Softplus => b::softplus(x, 1.0),
-        Activation::Relu => b::relu(x),
-        Activation::Gelu => b::gelu(x),
-        Activation::Silu => b::silu(x),
-    }
-}
-
 /// Values in [−6, 6] (inside Burn's softplus threshold, where Burn's erf-based GELU is
 /// accurate to about 1e-13), with a zero.
 fn inputs(n: usize, seed: u64) -> Vec<f64> {
@@ -458,7 +445,7 @@ fn check_against_burn<const D: usize>(dims: [usize; D], dtype: DType, tol: f64) 
         let ours = activation::apply(act, x.clone());
         assert_eq!((ours.dtype(), ours.dims(), ours.is_autodiff()), (dtype, dims, false), "{act}");
         let a = ours.into_data().convert::<f64>().try_to_vec::<f64>().unwrap();
-        let b = burn_reference(act, x.clone()).into_data().convert::<f64>().try_to_vec::<f64>().unwrap();
+        let b = activation::with_burn(act, x.clone()).into_data().convert::<f64>().try_to_vec::<f64>().unwrap();
         for (i, (a, b)) in a.iter().zip(&b).enumerate() {
             assert!(
                 (a - b).abs() <= tol * b.abs().max(1.0),
@@ -523,7 +510,7 @@ fn autodiff_gradient_through_apply_equals_burns_autodiff() {
     let w = inputs(60, 12);
     for act in Activation::all() {
         let (y, g) = grads_of(&x, dims, &w, |t| activation::apply(act, t));
-        let (yb, gb) = grads_of(&x, dims, &w, |t| burn_reference(act, t));
+        let (yb, gb) = grads_of(&x, dims, &w, |t| activation::with_burn(act, t));
         // The value is exactly the kernel's.
         let mut yk = x.clone();
         activation::forward_in_place(act, &mut yk);

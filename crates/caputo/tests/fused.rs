@@ -211,21 +211,11 @@ fn exact_gradient_methods_equal_direct_through_the_fused_mlp() {
 /// `f(y)` with Burn's own activation functions (not caputo's kernels), for an independent
 /// reference of every activation.
 fn burn_own_forward(field: &MlpField, mut x: Tensor<2>) -> Tensor<2> {
-    use burn::tensor::activation as ba;
-    use caputo::activation::Activation;
     let n = field.layers.len();
     for (i, l) in field.layers.iter().enumerate() {
         x = l.forward(x);
         if i + 1 < n {
-            x = match field.activation {
-                Activation::Identity => x,
-                Activation::Tanh => x.tanh(),
-                Activation::Sigmoid => ba::sigmoid(x),
-                Activation::Softplus => ba::softplus(x, 1.0),
-                Activation::Relu => ba::relu(x),
-                Activation::Gelu => ba::gelu(x),
-                Activation::Silu => ba::silu(x),
-            };
+            x = caputo::activation::with_burn(field.activation, x);
         }
     }
     x

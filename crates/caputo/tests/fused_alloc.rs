@@ -6,7 +6,7 @@
 //! solver engines around the kernel allocate per step (Burn tensors for the state arithmetic)
 //! is not covered by this claim.
 
-use caputo::field::{FusedField, VectorField};
+use caputo::field::{FusedField, VectorField, VjpOut};
 use caputo::nn::MlpField;
 use caputo::testkit::{CountingAllocator, f64_device};
 
@@ -27,8 +27,9 @@ where
     let mut theta_bar = vec![0.0; k.layout().len()];
     let mut call = |k: &mut Box<dyn caputo::field::FusedKernel<D, f64>>| {
         k.eval(0.0, shape, &y, &mut f);
-        k.vjp(0.0, shape, &y, &a, Some(&mut f), &mut a_dfdy, &mut theta_bar);
-        k.vjp(0.0, shape, &y, &a, None, &mut a_dfdy, &mut theta_bar);
+        let out = VjpOut { f: Some(&mut f), a_dfdy: &mut a_dfdy, theta_bar: &mut theta_bar };
+        k.vjp(0.0, shape, &y, &a, out);
+        k.vjp(0.0, shape, &y, &a, VjpOut { f: None, a_dfdy: &mut a_dfdy, theta_bar: &mut theta_bar });
     };
     call(&mut k); // warm-up: the workspaces are sized here
     let before = ALLOC.allocations();

@@ -85,8 +85,19 @@ fn on_flex(device: &Device) -> bool {
     device.clone().inner() == Device::flex()
 }
 
-/// Burn's own op for `act`.
-fn with_burn<const D: usize>(act: Activation, x: Tensor<D>) -> Tensor<D> {
+/// `act` by Burn's own tensor operations (libm per element on the CPU): what [`apply`] falls
+/// back to for dtypes and devices the kernels do not cover, and the reference the tests and the
+/// `activation_speed` example compare the kernels with.
+///
+/// # Example
+/// ```
+/// use burn::tensor::Tensor;
+/// use caputo::activation::{self, Activation};
+/// let x = Tensor::<1>::from_floats([-1.0, 0.5], &burn::tensor::Device::flex());
+/// let d = (activation::with_burn(Activation::Silu, x.clone()) - activation::apply(Activation::Silu, x)).abs();
+/// assert!(caputo::tensor::scalar(d.max()) < 1e-6);
+/// ```
+pub fn with_burn<const D: usize>(act: Activation, x: Tensor<D>) -> Tensor<D> {
     use burn::tensor::activation as b;
     match act {
         Activation::Identity => x,

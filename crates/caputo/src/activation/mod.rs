@@ -109,7 +109,7 @@ mod float;
 mod kernels;
 mod math;
 
-pub use burn_ops::{apply, gelu, relu, sigmoid, silu, softplus, tanh};
+pub use burn_ops::{apply, gelu, relu, sigmoid, silu, softplus, tanh, with_burn};
 pub use float::KernelFloat;
 
 /// An elementwise activation function (see the [module docs](self) for formulas and accuracy).

@@ -50,20 +50,21 @@ pub trait FusedKernel<const D: usize, T>: Send + Sync {
     fn accepts(&self, shape: [usize; D]) -> bool;
     /// Writes `f(t, y)` into `f` (`y.len() == f.len()`, the shape's element count).
     fn eval(&mut self, t: f64, shape: [usize; D], y: &[T], f: &mut [T]);
-    /// Writes `aᵀ∂f/∂y` into `a_dfdy` and **adds** `aᵀ∂f/∂θ` to `theta_bar` (laid out as
-    /// [`Self::layout`] says); writes `f(t, y)` into `f` when given (the forward pass
-    /// computes it anyway).
-    #[allow(clippy::too_many_arguments)]
-    fn vjp(
-        &mut self,
-        t: f64,
-        shape: [usize; D],
-        y: &[T],
-        a: &[T],
-        f: Option<&mut [T]>,
-        a_dfdy: &mut [T],
-        theta_bar: &mut [T],
-    );
+    /// The VJP at `(t, y)` with cotangent `a`, into `out` (see [`VjpOut`]).
+    fn vjp(&mut self, t: f64, shape: [usize; D], y: &[T], a: &[T], out: VjpOut<'_, T>);
+}
+
+/// Where [`FusedKernel::vjp`] writes: `aᵀ∂f/∂y` into `a_dfdy`; `aᵀ∂f/∂θ` is **added** to
+/// `theta_bar` (laid out as [`FusedKernel::layout`] says); `f(t, y)` into `f` when given (the
+/// forward pass computes it anyway).
+#[derive(Debug)]
+pub struct VjpOut<'a, T> {
+    /// `f(t, y)`, when asked for.
+    pub f: Option<&'a mut [T]>,
+    /// `aᵀ∂f/∂y` (overwritten).
+    pub a_dfdy: &'a mut [T],
+    /// `aᵀ∂f/∂θ` (accumulated).
+    pub theta_bar: &'a mut [T],
 }
 
 /// One parameter's place in a fused kernel's flat gradient buffer.
@@ -260,6 +261,6 @@ pub(crate) fn fused_vjp<const D: usize, T: HostFloat, M: Module>(
     let mut a_dfdy = vec![T::default(); ys.len()];
     let mut f = if want_f { Some(vec![T::default(); ys.len()]) } else { None };
     let theta_bar = grads.flat_mut::<T>(k.layout());
-    k.vjp(t, y.shape, ys, av, f.as_deref_mut(), &mut a_dfdy, theta_bar);
+    k.vjp(t, y.shape, ys, av, VjpOut { f: f.as_deref_mut(), a_dfdy: &mut a_dfdy, theta_bar });
     (f.map(|f| y.tensor(f)), y.tensor(a_dfdy))
 }

@@ -18,7 +18,7 @@
 mod fused;
 
 pub(crate) use fused::{FlatBuf, FlatGrads, HostFloat, fused_eval, fused_vjp, register_sum};
-pub use fused::{FusedField, FusedKernel, ParamLayout, ParamSlot};
+pub use fused::{FusedField, FusedKernel, ParamLayout, ParamSlot, VjpOut};
 
 use crate::stats::breakdown::{self, Part};
 use std::sync::Arc;

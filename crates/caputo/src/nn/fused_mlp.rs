@@ -19,7 +19,7 @@ use burn::tensor::{DType, Element};
 
 use super::MlpField;
 use crate::activation::{self, Activation, KernelFloat};
-use crate::field::{FusedField, FusedKernel, ParamLayout};
+use crate::field::{FusedField, FusedKernel, ParamLayout, VjpOut};
 
 /// Products at least this large (m·n·k multiply–adds) may use rayon's pool inside `gemm`;
 /// smaller ones run on the calling thread, where a fork/join would cost more than it saves.
@@ -63,17 +63,14 @@ impl Scalar for f64 {
 /// `lv-mlp` field on one state) run as plain loops: there gemm's per-call set-up costs more
 /// than the arithmetic (in a profile of the `lv-mlp` solve, gemm's entry function alone took
 /// 8 % of the time, ≈ 150 ns a call).
-#[allow(clippy::too_many_arguments)]
 fn matmul<T: Scalar>(
     m: usize,
     n: usize,
     k: usize,
     dst: &mut [T],
     accumulate: bool,
-    lhs: &[T],
-    (lhs_rs, lhs_cs): (usize, usize),
-    rhs: &[T],
-    (rhs_rs, rhs_cs): (usize, usize),
+    (lhs, (lhs_rs, lhs_cs)): (&[T], (usize, usize)),
+    (rhs, (rhs_rs, rhs_cs)): (&[T], (usize, usize)),
 ) {
     if m == 0 || n == 0 {
         return;
@@ -228,7 +225,7 @@ impl<T: Scalar> MlpKernel<T> {
                 row.copy_from_slice(b);
             }
         }
-        matmul(rows, d_out, d_in, dst, layer.b.is_some(), x, (d_in, 1), &layer.w, (d_out, 1));
+        matmul(rows, d_out, d_in, dst, layer.b.is_some(), (x, (d_in, 1)), (&layer.w, (d_out, 1)));
     }
 
     /// The hidden layers' pre-activations and activations into the workspace, and `f` into
@@ -262,7 +259,7 @@ impl<T: Scalar> MlpKernel<T> {
             let input: &[T] = if l == 0 { y } else { &x[l - 1][..rows * d_in] };
             // ∂W += inputᵀ G (inputᵀ is d_in × rows: row stride 1, column stride d_in).
             let dw = &mut theta_bar[layer.w_at..layer.w_at + d_in * d_out];
-            matmul(d_in, d_out, rows, dw, true, input, (1, d_in), g_l, (d_out, 1));
+            matmul(d_in, d_out, rows, dw, true, (input, (1, d_in)), (g_l, (d_out, 1)));
             if let Some(at) = layer.b_at {
                 let db = &mut theta_bar[at..at + d_out];
                 for row in g_l.chunks_exact(d_out) {
@@ -273,10 +270,10 @@ impl<T: Scalar> MlpKernel<T> {
             }
             // G W ᵀ (Wᵀ is d_out × d_in: row stride 1, column stride d_out).
             if l == 0 {
-                matmul(rows, d_in, d_out, a_dfdy, false, g_l, (d_out, 1), &layer.w, (1, d_out));
+                matmul(rows, d_in, d_out, a_dfdy, false, (g_l, (d_out, 1)), (&layer.w, (1, d_out)));
             } else {
                 let dst = &mut next[..rows * d_in];
-                matmul(rows, d_in, d_out, dst, false, g_l, (d_out, 1), &layer.w, (1, d_out));
+                matmul(rows, d_in, d_out, dst, false, (g_l, (d_out, 1)), (&layer.w, (1, d_out)));
                 activation::vjp_in_place(*act, &z[l - 1][..rows * d_in], &x[l - 1][..rows * d_in], dst);
                 std::mem::swap(&mut cur, &mut next);
             }
@@ -304,16 +301,8 @@ impl<const D: usize, T: Scalar> FusedKernel<D, T> for MlpKernel<T> {
         self.forward(rows, y, Some(f));
     }
 
-    fn vjp(
-        &mut self,
-        _t: f64,
-        shape: [usize; D],
-        y: &[T],
-        a: &[T],
-        f: Option<&mut [T]>,
-        a_dfdy: &mut [T],
-        theta_bar: &mut [T],
-    ) {
+    fn vjp(&mut self, _t: f64, shape: [usize; D], y: &[T], a: &[T], out: VjpOut<'_, T>) {
+        let VjpOut { f, a_dfdy, theta_bar } = out;
         let rows = Self::rows(shape);
         debug_assert!(y.len() == rows * self.d() && a.len() == y.len() && a_dfdy.len() == y.len());
         debug_assert_eq!(theta_bar.len(), self.layout.len());
@@ -367,13 +356,13 @@ mod tests {
             let (a, b) = (values(m * k, 1), values(k * n, 2));
             // Row-major operands.
             let mut dst = vec![0.0; m * n];
-            matmul(m, n, k, &mut dst, false, &a, (k, 1), &b, (n, 1));
+            matmul(m, n, k, &mut dst, false, (&a, (k, 1)), (&b, (n, 1)));
             let want = naive(m, n, k, &a, (k, 1), &b, (n, 1));
             let err = dst.iter().zip(&want).fold(0.0f64, |e, (x, y)| e.max((x - y).abs()));
             assert!(err < 1e-12 * k as f64, "({m}, {n}, {k}) row-major: {err:e}");
             // Transposed operands (column strides), accumulated onto ones.
             let mut dst = vec![1.0; m * n];
-            matmul(m, n, k, &mut dst, true, &a, (1, m), &b, (1, k));
+            matmul(m, n, k, &mut dst, true, (&a, (1, m)), (&b, (1, k)));
             let want = naive(m, n, k, &a, (1, m), &b, (1, k));
             let err = dst.iter().zip(&want).fold(0.0f64, |e, (x, y)| e.max((x - 1.0 - y).abs()));
             assert!(err < 1e-12 * k as f64, "({m}, {n}, {k}) transposed, accumulated: {err:e}");
